@@ -1,0 +1,80 @@
+"""Argument checks shared by the public API.
+
+Every check raises ``ValueError`` or ``TypeError`` naming the argument and the accepted range, so that a
+bad configuration fails where the user wrote it instead of deep inside a training library.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from numbers import Real
+from typing import Any
+
+
+def check_real(value: Any, name: str) -> float:
+    """Return ``value`` as a finite float, refusing bools, strings, NaN and infinities."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+def check_probability(value: Any, name: str) -> float:
+    """A probability in [0, 1]."""
+    value = check_real(value, name)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be a probability in [0, 1], got {value}")
+    return value
+
+
+def check_range(
+    value: Any,
+    name: str,
+    *,
+    lower: float = -math.inf,
+    upper: float = math.inf,
+    lower_open: bool = False,
+    allow_equal: bool = True,
+) -> tuple[float, float]:
+    """A ``(lo, hi)`` pair with ``lower <= lo <= hi <= upper`` (``lower < lo`` when ``lower_open``)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
+        raise TypeError(f"{name} must be a (min, max) pair of numbers, got {value!r}")
+    lo = check_real(value[0], f"{name}[0]")
+    hi = check_real(value[1], f"{name}[1]")
+    opening = "(" if lower_open else "["
+    accepted = f"{opening}{lower:g}, {upper:g}]"
+    if (lo <= lower if lower_open else lo < lower) or hi > upper:
+        raise ValueError(f"{name} must lie in {accepted}, got ({lo:g}, {hi:g})")
+    if lo > hi or (not allow_equal and lo == hi):
+        relation = "<" if not allow_equal else "<="
+        raise ValueError(f"{name} must be ordered as (min, max) with min {relation} max, got ({lo:g}, {hi:g})")
+    return lo, hi
+
+
+def check_size(value: Any, name: str) -> tuple[int, int]:
+    """An output size: a positive int or an ``(h, w)`` pair of positive ints."""
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        if len(value) == 1:
+            value = (value[0], value[0])
+        if len(value) != 2:
+            raise TypeError(f"{name} must be an int or an (h, w) pair, got {value!r}")
+        h, w = value
+    else:
+        h = w = value
+    out = []
+    for part in (h, w):
+        if isinstance(part, bool) or not isinstance(part, int):
+            raise TypeError(f"{name} must be an int or an (h, w) pair of ints, got {value!r}")
+        if part <= 0:
+            raise ValueError(f"{name} must be positive, got {value!r}")
+        out.append(int(part))
+    return out[0], out[1]
+
+
+def check_choice(value: Any, name: str, choices: Sequence[str]) -> str:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+    return value

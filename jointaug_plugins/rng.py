@@ -1,0 +1,90 @@
+"""Per-process random generators that differ across DataLoader workers and distributed ranks.
+
+A transform object is copied into every DataLoader worker (by ``fork`` or by pickling under
+``spawn``) and into every distributed rank. If each copy kept the generator it was built with, all
+workers and ranks would draw the same stream. :class:`GeneratorSource` instead makes its generator
+lazily, in the process that draws, from
+
+* in a DataLoader worker: ``(seed or 0, rank, torch.initial_seed())``; torch sets a worker's initial
+  seed to the loader's base seed plus the worker id, new for every epoch and reproducible whenever
+  torch is seeded (as Lightning's ``seed_everything`` and mmengine's ``randomness.seed`` do);
+* elsewhere: ``(seed, rank)`` when a seed is given, else ``(torch.initial_seed(), rank)``.
+
+The rank is read from ``torch.distributed`` when it is initialised, else from the ``RANK``
+environment variable that torchrun, Lightning and mmengine set, and is recorded when the object is
+pickled so that ``spawn`` workers, where neither exists, still know it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+import torch
+
+
+def current_rank() -> int:
+    """The distributed rank of this process (0 when not distributed)."""
+    dist = torch.distributed
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank()
+    try:
+        return int(os.environ.get("RANK", "0"))
+    except ValueError:
+        return 0
+
+
+class GeneratorSource:
+    """A picklable holder of a ``torch.Generator`` made anew in each process.
+
+    Args:
+        seed: ``None`` derives the stream from torch's own seeding; an int (>= 0) makes the stream of
+            each (rank, worker) reproducible and distinct from other seeds.
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+            raise ValueError(f"seed must be None or an int >= 0, got {seed!r}")
+        self.seed = seed
+        self._rank_hint: int | None = None
+        self._generator: torch.Generator | None = None
+        self._owner: tuple[int, int] | None = None
+
+    def _entropy(self) -> list[int]:
+        rank = self._rank_hint if self._rank_hint is not None and not torch.distributed.is_initialized() else None
+        if rank is None:
+            rank = current_rank()
+        worker = torch.utils.data.get_worker_info()
+        if worker is not None:
+            return [self.seed or 0, rank, torch.initial_seed()]
+        if self.seed is not None:
+            return [self.seed, rank]
+        return [torch.initial_seed(), rank]
+
+    @property
+    def generator(self) -> torch.Generator:
+        """This process's generator, created on first use after a fork, a pickle or a new worker."""
+        worker = torch.utils.data.get_worker_info()
+        owner = (os.getpid(), -1 if worker is None else worker.id)
+        if self._generator is None or self._owner != owner:
+            state = np.random.SeedSequence(self._entropy()).generate_state(1, dtype=np.uint64)[0]
+            self._generator = torch.Generator().manual_seed(int(state) & ((1 << 63) - 1))
+            self._owner = owner
+        return self._generator
+
+    def reseed(self, seed: int | None) -> None:
+        """Start over from ``seed`` (``None``: torch's seeding) in this process."""
+        self.__init__(seed)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"seed": self.seed, "_rank_hint": current_rank() if self._rank_hint is None else self._rank_hint}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.seed = state["seed"]
+        self._rank_hint = state["_rank_hint"]
+        self._generator = None
+        self._owner = None
+
+    def __repr__(self) -> str:
+        return f"GeneratorSource(seed={self.seed})"

@@ -1,0 +1,118 @@
+"""JointColorJitter: torchvision's ColorJitter with the factors of paired views drawn jointly."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torchvision.transforms.v2 import functional as F
+
+from .._checks import check_range, check_real
+from ..sampling import half_width, pair_from_uniforms
+from ..spec import JointSpec
+from .base import JointTransform, uniforms
+
+FACTORS = ("brightness", "contrast", "saturation", "hue")
+_KERNELS = (F.adjust_brightness, F.adjust_contrast, F.adjust_saturation, F.adjust_hue)
+
+
+def _factor_range(value, name: str, center: float, bound: tuple[float, float]):
+    """torchvision's reading of a jitter strength: ``s`` means ``[max(0, c - s), c + s]``."""
+    if value is None:
+        return None
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        lo, hi = check_range(value, name, lower=bound[0], upper=bound[1])
+    else:
+        strength = check_real(value, name)
+        if strength < 0:
+            raise ValueError(f"{name} must be >= 0 when given as one number, got {strength:g}")
+        lo, hi = max(center - strength, bound[0]), center + strength
+        check_range((lo, hi), name, lower=bound[0], upper=bound[1])
+    return None if lo == hi == center else (lo, hi)
+
+
+class JointColorJitter(JointTransform):
+    """Jitter brightness, contrast, saturation and hue; paired views draw their factors jointly.
+
+    Brightness, contrast and saturation factors are coupled by their ratio, hue by the difference
+    ``h2 - h1`` (it is additive). The random order of the four operations stays independent per view,
+    as in torchvision. Arguments are read as torchvision's ``ColorJitter`` reads them.
+
+    Args:
+        brightness, contrast, saturation: ``s >= 0`` for ``[max(0, 1 - s), 1 + s]`` or a ``(min, max)``
+            pair with ``0 <= min <= max``; a joint ratio needs ``min > 0``.
+        hue: ``h`` in ``[0, 0.5]`` for ``[-h, h]`` or a ``(min, max)`` pair in ``[-0.5, 0.5]``.
+
+    Joint option (``color=dict(...)``): ``factors``, the subset of the four that is drawn jointly
+    (default: all that are set); the others are drawn independently per view.
+    """
+
+    kind = "color"
+    option_keys = ("factors",)
+    pil_modes = ("L", "LA", "RGB", "RGBA", "CMYK")
+
+    def __init__(
+        self,
+        brightness: float | Sequence[float] | None = 0,
+        contrast: float | Sequence[float] | None = 0,
+        saturation: float | Sequence[float] | None = 0,
+        hue: float | Sequence[float] | None = 0,
+    ) -> None:
+        super().__init__()
+        self.brightness = _factor_range(brightness, "brightness", 1.0, (0.0, float("inf")))
+        self.contrast = _factor_range(contrast, "contrast", 1.0, (0.0, float("inf")))
+        self.saturation = _factor_range(saturation, "saturation", 1.0, (0.0, float("inf")))
+        self.hue = _factor_range(hue, "hue", 0.0, (-0.5, 0.5))
+
+    def _ranges(self):
+        return (self.brightness, self.contrast, self.saturation, self.hue)
+
+    @staticmethod
+    def _joint_factors(spec: JointSpec) -> tuple[str, ...]:
+        factors = spec.options.get("factors", FACTORS)
+        if isinstance(factors, str) or any(f not in FACTORS for f in factors):
+            raise ValueError(f"color factors must be a list drawn from {', '.join(FACTORS)}; got {factors!r}")
+        return tuple(factors)
+
+    def make_single_params(self, size, generator) -> dict[str, Any]:
+        u = uniforms(4, generator)
+        factors = [None if r is None else r[0] + x * (r[1] - r[0]) for r, x in zip(self._ranges(), u)]
+        return {"order": torch.randperm(4, generator=generator).tolist(), "factors": factors}
+
+    def make_pair_params(self, size, spec: JointSpec, generator):
+        joint = self._joint_factors(spec)
+        u = uniforms(12, generator)
+        first, second = [], []
+        for k, (name, r) in enumerate(zip(FACTORS, self._ranges())):
+            if r is None:
+                a = b = None
+            elif name in joint and r[0] < r[1]:
+                coupling = "difference" if name == "hue" else "ratio"
+                a, b = pair_from_uniforms(u[3 * k], u[3 * k + 1], r[0], r[1], spec, coupling)
+            else:
+                a = r[0] + u[3 * k] * (r[1] - r[0])
+                b = r[0] + u[3 * k + 2] * (r[1] - r[0])
+            first.append(a)
+            second.append(b)
+        return (
+            {"order": torch.randperm(4, generator=generator).tolist(), "factors": first},
+            {"order": torch.randperm(4, generator=generator).tolist(), "factors": second},
+        )
+
+    def pairing_key(self) -> tuple:
+        return self._ranges()
+
+    def check_spec(self, spec: JointSpec, name: str) -> None:
+        joint = self._joint_factors(spec)
+        for factor, r in zip(FACTORS, self._ranges()):
+            if r is not None and factor in joint and r[0] < r[1]:
+                coupling = "difference" if factor == "hue" else "ratio"
+                half_width(r[0], r[1], coupling, spec.margin, name=f"{name}: JointColorJitter {factor}")
+
+    def transform(self, inpt: Any, params: dict[str, Any]) -> Any:
+        factors = params["factors"]
+        for index in params["order"]:
+            if factors[index] is not None:
+                inpt = self._call_kernel(_KERNELS[index], inpt, factors[index])
+        return inpt

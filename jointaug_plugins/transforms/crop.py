@@ -1,0 +1,116 @@
+"""JointRandomResizedCrop: torchvision's RandomResizedCrop with crop areas drawn jointly per pair."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+from torchvision.transforms import InterpolationMode
+from torchvision.transforms.v2 import functional as F
+
+from .._checks import check_range, check_size
+from ..boxes import INDEPENDENT_UNIFORMS, JOINT_UNIFORMS, independent_box_from_uniforms, joint_boxes_from_uniforms
+from ..sampling import half_width
+from ..spec import JointSpec
+from .base import JointTransform, uniforms
+
+_PIL_INTERPOLATION = {
+    0: InterpolationMode.NEAREST,
+    1: InterpolationMode.LANCZOS,
+    2: InterpolationMode.BILINEAR,
+    3: InterpolationMode.BICUBIC,
+    4: InterpolationMode.BOX,
+    5: InterpolationMode.HAMMING,
+}
+
+
+def as_interpolation(value: InterpolationMode | str | int) -> InterpolationMode:
+    """An ``InterpolationMode`` from the enum, its name (``"bilinear"``) or a PIL constant."""
+    if isinstance(value, InterpolationMode):
+        return value
+    if isinstance(value, str):
+        try:
+            return InterpolationMode(value.lower())
+        except ValueError:
+            pass
+    elif isinstance(value, int) and value in _PIL_INTERPOLATION:
+        return _PIL_INTERPOLATION[value]
+    names = ", ".join(repr(m.value) for m in InterpolationMode)
+    raise ValueError(f"interpolation must be an InterpolationMode, one of {names}, or a PIL constant; got {value!r}")
+
+
+@functools.lru_cache(maxsize=256)
+def _crop_half_width(lo: float, hi: float, margin: float) -> float:
+    return half_width(lo, hi, "ratio", margin, name="scale")
+
+
+class JointRandomResizedCrop(JointTransform):
+    """Crop a random part of the image and resize it; paired views draw their areas jointly.
+
+    Used on its own it draws exactly like torchvision's ``RandomResizedCrop``. Inside
+    :class:`~jointaug_plugins.JointViews` with ``crop`` on, the two views of a pair take crop areas
+    from one ``JC(beta)`` draw (JointCrop); aspect ratios and positions stay per view.
+
+    Args:
+        size: Output size, an int or ``(h, w)``, each ``>= 1``.
+        scale: Range of the crop area as a fraction of the image area, ``0 < min <= max <= 1``
+            (``min < max`` when drawn jointly).
+        ratio: Range of the crop's aspect ratio ``w/h``, ``0 < min <= max``.
+        interpolation: Resize interpolation (``InterpolationMode``, its name, or a PIL constant).
+        antialias: Antialias when downscaling tensors (PIL always antialiases).
+    """
+
+    kind = "crop"
+
+    def __init__(
+        self,
+        size: int | Sequence[int],
+        scale: Sequence[float] = (0.08, 1.0),
+        ratio: Sequence[float] = (3.0 / 4.0, 4.0 / 3.0),
+        interpolation: InterpolationMode | str | int = InterpolationMode.BILINEAR,
+        antialias: bool | None = True,
+    ) -> None:
+        super().__init__()
+        self.size = list(check_size(size, "size"))
+        self.scale = check_range(scale, "scale", lower=0.0, upper=1.0, lower_open=True)
+        self.ratio = check_range(ratio, "ratio", lower=0.0, lower_open=True)
+        self.interpolation = as_interpolation(interpolation)
+        self.antialias = antialias
+
+    def make_single_params(self, size, generator) -> dict[str, Any]:
+        height, width = size
+        box, area = independent_box_from_uniforms(
+            uniforms(INDEPENDENT_UNIFORMS, generator), height, width, self.scale, self.ratio
+        )
+        return {"top": box[0], "left": box[1], "height": box[2], "width": box[3], "area": area}
+
+    def make_pair_params(self, size, spec: JointSpec, generator):
+        height, width = size
+        half = _crop_half_width(*self.scale, spec.margin)
+        box1, box2, areas = joint_boxes_from_uniforms(
+            uniforms(JOINT_UNIFORMS, generator), height, width, self.scale, self.ratio, spec, half
+        )
+        return tuple(
+            {"top": b[0], "left": b[1], "height": b[2], "width": b[3], "area": a}
+            for b, a in ((box1, areas[0]), (box2, areas[1]))
+        )
+
+    def pairing_key(self) -> tuple:
+        return (self.scale, self.ratio)
+
+    def check_spec(self, spec: JointSpec, name: str) -> None:
+        half_width(*self.scale, "ratio", spec.margin, name=f"{name}: {type(self).__name__} scale")
+
+    def transform(self, inpt: Any, params: dict[str, Any]) -> Any:
+        return self._call_kernel(
+            F.resized_crop,
+            inpt,
+            top=params["top"],
+            left=params["left"],
+            height=params["height"],
+            width=params["width"],
+            size=self.size,
+            interpolation=self.interpolation,
+            antialias=self.antialias,
+        )
