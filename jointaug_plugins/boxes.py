@@ -32,9 +32,9 @@ def fallback_box(height: int, width: int, ratio: tuple[float, float]) -> Box:
     """torchvision's fallback: the centre crop with the image's aspect ratio clamped into ``ratio``."""
     in_ratio = width / height
     if in_ratio < ratio[0]:
-        w, h = width, int(round(width / ratio[0]))
+        w, h = width, round(width / ratio[0])
     elif in_ratio > ratio[1]:
-        w, h = int(round(height * ratio[1])), height
+        w, h = round(height * ratio[1]), height
     else:
         w, h = width, height
     return (height - h) // 2, (width - w) // 2, h, w
@@ -43,8 +43,8 @@ def fallback_box(height: int, width: int, ratio: tuple[float, float]) -> Box:
 def _fit(area: float, u_ratios, log_ratio: tuple[float, float], height: int, width: int):
     for u in u_ratios:
         aspect = math.exp(log_ratio[0] + u * (log_ratio[1] - log_ratio[0]))
-        w = int(round(math.sqrt(area * aspect)))
-        h = int(round(math.sqrt(area / aspect)))
+        w = round(math.sqrt(area * aspect))
+        h = round(math.sqrt(area / aspect))
         if 0 < w <= width and 0 < h <= height:
             return h, w
     return None

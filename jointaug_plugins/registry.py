@@ -46,7 +46,8 @@ def joint_augmentations() -> dict[str, type]:
         for kind, cls in provided.items():
             if kind in merged and merged[kind] is not cls:
                 raise ValueError(
-                    f"joint augmentation {kind!r} is provided by two plugins ({merged[kind].__name__} and {cls.__name__})"
+                    f"joint augmentation {kind!r} is provided by two plugins "
+                    f"({merged[kind].__name__} and {cls.__name__})"
                 )
             merged[kind] = cls
     return merged
