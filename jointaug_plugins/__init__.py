@@ -14,11 +14,13 @@ from .spec import JointSpec
 from .transforms import (
     JointColorJitter,
     JointGaussianBlur,
+    JointMultiCrop,
     JointRandomResizedCrop,
     JointTransform,
     JointViews,
     ScalarJointTransform,
     jointify,
+    multicrop_pairs,
 )
 
 __version__ = "0.1.0"
@@ -26,6 +28,7 @@ __version__ = "0.1.0"
 __all__ = [
     "JointColorJitter",
     "JointGaussianBlur",
+    "JointMultiCrop",
     "JointRandomResizedCrop",
     "JointSpec",
     "JointTransform",
@@ -34,6 +37,7 @@ __all__ = [
     "half_width",
     "hookimpl",
     "jointify",
+    "multicrop_pairs",
     "register_plugin",
     "sample_crop_box_pairs",
     "sample_pairs",

@@ -207,7 +207,7 @@ def independent_ratio_sf(r: float, lo: float, hi: float) -> float:
     if r < 1:
         raise ValueError(f"r must be >= 1, got {r}")
     top = max(hi / r - lo, 0.0)
-    return top * top / (2.0 * (hi - lo) ** 2)
+    return r * top * top / (2.0 * (hi - lo) ** 2)
 
 
 def independent_ratio_pdf(r, lo: float, hi: float):

@@ -5,14 +5,17 @@ from .blur import JointGaussianBlur
 from .color import JointColorJitter
 from .crop import JointRandomResizedCrop
 from .jointify import jointify
+from .multicrop import JointMultiCrop, multicrop_pairs
 from .views import JointViews
 
 __all__ = [
     "JointColorJitter",
     "JointGaussianBlur",
+    "JointMultiCrop",
     "JointRandomResizedCrop",
     "JointTransform",
     "JointViews",
     "ScalarJointTransform",
     "jointify",
+    "multicrop_pairs",
 ]

@@ -109,6 +109,8 @@ class JointViews:
         if self.crop_or_blur is not None and (self.specs["crop"] is None or self.specs["blur"] is None):
             raise ValueError("crop_or_blur needs both crop and blur switched on (a beta or options for each)")
         self.rng = GeneratorSource(seed)
+        # Optional callable taking each image's list of DrawRecord (training-time draw logging).
+        self.draw_sink: Callable[[list[DrawRecord]], None] | None = None
         self._pair_of_view = {v: (k, slot) for k, pair in enumerate(self.pairs) for slot, v in enumerate(pair)}
         self._check_specs_against_views()
 
@@ -161,6 +163,8 @@ class JointViews:
         for i, view in enumerate(self.view_transforms):
             with running_view(draw, i):
                 views.append(view(image))
+        if self.draw_sink is not None:
+            self.draw_sink(draw.records)
         return views, draw.records
 
     def __call__(self, image: Any) -> list[Any]:

@@ -1,0 +1,67 @@
+"""JointMultiCrop (core) and the reference-DINO drop-in: layout, pairing and the joint relation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from jointaug_plugins import JointMultiCrop, JointSpec, multicrop_pairs
+from jointaug_plugins.adapters.dino import DataAugmentationDINO
+from jointaug_plugins.sampling import independent_ratio_sf, joint_ratio_sf
+
+
+def _image(seed: int = 0, size=(120, 160)) -> Image.Image:
+    rng = np.random.default_rng(seed)
+    return Image.fromarray(rng.integers(0, 255, (*size, 3), dtype=np.uint8))
+
+
+def _pair_ratios(transform: JointMultiCrop, pairs: list[tuple[int, int]], n: int) -> np.ndarray:
+    """Area ratios ``s_b / s_a`` of each pair over ``n`` images: an ``(n, len(pairs))`` array."""
+    image = _image()
+    ratios = []
+    for _ in range(n):
+        _, records = transform.call_with_draw(image)
+        areas = {r.view: r.params["area"] for r in records if r.kind == "crop"}
+        ratios.append([areas[b] / areas[a] for a, b in pairs])
+    return np.asarray(ratios)
+
+
+def test_multicrop_pairs_layouts():
+    assert multicrop_pairs(2, 6, "global") == [(0, 1)]
+    assert multicrop_pairs(2, 6, "local") == [(2, 3), (4, 5), (6, 7)]
+    assert multicrop_pairs(2, 5, "both") == [(0, 1), (2, 3), (4, 5)]  # the odd last local stays alone
+    with pytest.raises(ValueError, match="joint"):
+        multicrop_pairs(2, 6, "all")
+
+
+def test_dino_dropin_layout_and_shapes():
+    dino = DataAugmentationDINO((0.4, 1.0), (0.05, 0.4), 3, seed=0)
+    views = dino(_image())
+    assert [tuple(v.shape) for v in views] == [(3, 224, 224)] * 2 + [(3, 96, 96)] * 3
+    assert all(v.dtype == torch.float32 for v in views)
+
+
+def test_joint_mode_from_crop_dict_and_conflict():
+    assert JointMultiCrop(32, 16, 2, crop={"beta": 0.0, "joint": "local"}).pairs == [(2, 3)]
+    with pytest.raises(ValueError, match="contradicts"):
+        JointMultiCrop(32, 16, 2, crop={"beta": 0.0, "joint": "local"}, joint="global")
+
+
+@pytest.mark.parametrize("mode", ["global", "local", "both", None])
+def test_pairs_are_joint_only_where_asked(mode):
+    n = 1200
+    crop = None if mode is None else 0.0
+    transform = JointMultiCrop(16, 8, n_local=2, crop=crop, joint=mode, seed=1)
+    global_r, local_r = _pair_ratios(transform, [(0, 1), (2, 3)], n).T
+    expected = {
+        "global": joint_ratio_sf(2, 0.4, 1.0, JointSpec(0.0))
+        if mode in ("global", "both")
+        else independent_ratio_sf(2, 0.4, 1.0),
+        "local": joint_ratio_sf(2, 0.05, 0.4, JointSpec(0.0))
+        if mode in ("local", "both")
+        else independent_ratio_sf(2, 0.05, 0.4),
+    }
+    assert abs(np.mean(global_r > 2) - expected["global"]) < 0.03
+    assert abs(np.mean(local_r > 2) - expected["local"]) < 0.03
