@@ -5,7 +5,7 @@ from .blur import JointGaussianBlur
 from .color import JointColorJitter
 from .crop import JointRandomResizedCrop
 from .jointify import jointify
-from .multicrop import JointMultiCrop, multicrop_pairs
+from .multicrop import JointMultiCrop, multicrop_mode, multicrop_pairs
 from .views import JointViews
 
 __all__ = [
@@ -17,5 +17,6 @@ __all__ = [
     "JointViews",
     "ScalarJointTransform",
     "jointify",
+    "multicrop_mode",
     "multicrop_pairs",
 ]

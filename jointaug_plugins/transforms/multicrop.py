@@ -41,13 +41,21 @@ def multicrop_pairs(n_global: int, n_local: int, mode: str) -> list[tuple[int, i
     return pairs
 
 
-def multicrop_mode(crop: SpecLike, joint: str | None) -> str:
-    """The multi-crop mode from ``joint=`` or from the ``joint`` option of a crop dict (not both)."""
+def multicrop_mode(crop: SpecLike, joint: str | None) -> tuple[str, JointSpec | None]:
+    """Split a multi-crop ``crop`` option into the mode and the crop spec.
+
+    The mode comes from ``joint=`` or from the ``joint`` key of a crop options dict (not both
+    differently); default ``"global"``. The returned spec no longer carries ``joint``.
+    """
     spec = JointSpec.parse(crop, "crop", ("joint",))
     from_spec = None if spec is None else spec.options.get("joint")
     if joint is not None and from_spec is not None and joint != from_spec:
         raise ValueError(f"joint={joint!r} contradicts crop={{'joint': {from_spec!r}}}; give it once")
-    return check_choice(joint or from_spec or "global", "joint", MULTICROP_MODES)
+    mode = check_choice(joint or from_spec or "global", "joint", MULTICROP_MODES)
+    if spec is not None:
+        options = {k: v for k, v in spec.options.items() if k != "joint"}
+        spec = JointSpec(spec.beta, spec.margin, spec.sigma, options)
+    return mode, spec
 
 
 class JointMultiCrop(JointViews):
@@ -85,7 +93,7 @@ class JointMultiCrop(JointViews):
         color: SpecLike = None,
         seed: int | None = None,
     ) -> None:
-        mode = multicrop_mode(crop, joint)
+        mode, crop = multicrop_mode(crop, joint)
         global_scale = check_range(global_scale, "global_scale", lower=0.0, upper=1.0, lower_open=True)
         local_scale = check_range(local_scale, "local_scale", lower=0.0, upper=1.0, lower_open=True)
         if isinstance(n_local, bool) or not isinstance(n_local, int) or n_local < 0:

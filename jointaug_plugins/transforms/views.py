@@ -55,8 +55,7 @@ def resolve_specs(
     specs = {}
     for kind, value in values.items():
         cls = registered.get(kind)
-        extra = tuple(getattr(cls, "option_keys", ())) + (("joint",) if kind == "crop" else ())
-        specs[kind] = JointSpec.parse(value, kind, extra)
+        specs[kind] = JointSpec.parse(value, kind, tuple(getattr(cls, "option_keys", ())))
     return specs
 
 
