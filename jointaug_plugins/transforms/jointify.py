@@ -81,6 +81,9 @@ def jointify_view(view: Any, specs: dict[str, JointSpec | None], replaced: set[s
             view._modules[name] = jointify_view(child, specs, replaced)
     elif children is not None and callable(children):
         view.transforms = jointify_view(children, specs, replaced)
+    elif children is None and callable(vars(view).get("transform") if hasattr(view, "__dict__") else None):
+        # Wrappers such as lightly's view transforms hold their pipeline in `transform`.
+        view.transform = jointify_view(view.transform, specs, replaced)
     return view
 
 

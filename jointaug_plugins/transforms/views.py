@@ -32,6 +32,8 @@ def iter_transforms(obj: Any, _seen: set[int] | None = None) -> Iterator[Any]:
             yield from iter_transforms(child, seen)
     elif children is not None and callable(children):
         yield from iter_transforms(children, seen)
+    elif children is None and callable(vars(obj).get("transform") if hasattr(obj, "__dict__") else None):
+        yield from iter_transforms(obj.transform, seen)
 
 
 def consecutive_pairs(n_views: int) -> list[tuple[int, int]]:
