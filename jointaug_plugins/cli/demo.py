@@ -29,7 +29,9 @@ def run(args: argparse.Namespace) -> int:
     with tqdm(total=3 * len(AUGS), desc="jointaug demo", unit="step") as bar:
         for aug in AUGS:
             written.append(
-                render_preview(images, aug=aug, beta=args.beta, seed=args.seed, path=out / f"{aug}_pairs.png")
+                render_preview(
+                    images, aug=aug, beta=args.beta, pairs_per_image=6, seed=args.seed, path=out / f"{aug}_pairs.png"
+                )
             )
             bar.update()
             written.append(
