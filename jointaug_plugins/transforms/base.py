@@ -64,7 +64,15 @@ class JointTransform(Transform):
                 )
 
     def make_params(self, flat_inputs: list[Any]) -> dict[str, Any]:
-        size = tuple(query_size(flat_inputs))
+        return self.params_for_size(tuple(query_size(flat_inputs)))
+
+    def params_for_size(self, size: tuple[int, int]) -> dict[str, Any]:
+        """This view's parameters for an image of ``size = (height, width)``: its half of the pair's
+        joint draw inside a coordinator, else a draw of its own.
+
+        Adapters whose transforms are not torchvision's (mmcv's results dicts) hold a joint transform
+        as ``joint_source`` and call this to get their parameters.
+        """
         active = active_view()
         if active is None:
             return self.make_single_params(size, None)

@@ -11,8 +11,7 @@ import torch
 
 from ..registry import find_replacement
 from ..spec import JointSpec, SpecLike
-from .base import JointTransform
-from .views import JointViews, resolve_specs
+from .views import JointViews, joint_source_of, resolve_specs
 
 _WARNED: set[str] = set()
 
@@ -51,8 +50,9 @@ def jointify_view(view: Any, specs: dict[str, JointSpec | None], replaced: set[s
     Returns the (possibly new) view; ``replaced`` collects the kinds swapped in.
     """
     replaced = set() if replaced is None else replaced
-    if isinstance(view, JointTransform):
-        replaced.add(view.kind)
+    source = joint_source_of(view)
+    if source is not None:
+        replaced.add(source.kind)
         return view
     try:
         joint = find_replacement(view)
@@ -60,15 +60,16 @@ def jointify_view(view: Any, specs: dict[str, JointSpec | None], replaced: set[s
         warn_once(f"jointify keeps {type(view).__name__} as it is: it cannot be made joint ({err})")
         joint = None
     if joint is not None:
-        spec = specs.get(joint.kind)
+        source = joint_source_of(joint)
+        spec = specs.get(source.kind)
         if spec is None:
             return view
         try:
-            joint.check_spec(spec, joint.kind)
+            source.check_spec(spec, source.kind)
         except ValueError as err:
             warn_once(f"jointify keeps {type(view).__name__} as it is, drawn independently per view: {err}")
             return view
-        replaced.add(joint.kind)
+        replaced.add(joint_source_of(joint).kind)
         return joint
     children = getattr(view, "transforms", None)
     if isinstance(children, (list, torch.nn.ModuleList)):

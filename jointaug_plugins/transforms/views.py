@@ -36,6 +36,14 @@ def iter_transforms(obj: Any, _seen: set[int] | None = None) -> Iterator[Any]:
         yield from iter_transforms(obj.transform, seen)
 
 
+def joint_source_of(obj: Any) -> JointTransform | None:
+    """The joint transform behind ``obj``: itself, or the ``joint_source`` an adapter's transform holds."""
+    if isinstance(obj, JointTransform):
+        return obj
+    source = getattr(obj, "joint_source", None)
+    return source if isinstance(source, JointTransform) else None
+
+
 def consecutive_pairs(n_views: int) -> list[tuple[int, int]]:
     """``(0, 1), (2, 3), ...``; an odd last view stays unpaired."""
     return [(i, i + 1) for i in range(0, n_views - 1, 2)]
@@ -139,7 +147,8 @@ class JointViews:
         found = set()
         for view in self.view_transforms:
             for t in iter_transforms(view):
-                if isinstance(t, JointTransform):
+                t = joint_source_of(t)
+                if t is not None:
                     found.add(t.kind)
                     spec = self.specs.get(t.kind)
                     if spec is not None:
