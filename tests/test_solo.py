@@ -1,0 +1,190 @@
+"""solo-learn adapter: YAML schema, the shipped YAMLs composed by hydra, joint views in solo's layout.
+
+Tests that need solo-learn itself skip when it is not installed (it is not on PyPI in a usable form).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from images import make_image
+
+pytest.importorskip("hydra")
+
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+
+from jointaug_plugins import JointSpec
+from jointaug_plugins.adapters.solo import (
+    JointAugCallback,
+    build_pretrain_transform,
+    parse_jointaug,
+    solo_available,
+    view_pairs,
+)
+from jointaug_plugins.sampling import independent_ratio_sf, joint_ratio_sf
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "solo"
+YAMLS = sorted(CONFIGS.glob("*/*_jointcrop.yaml"))
+
+
+def _compose(path: Path):
+    with initialize_config_dir(config_dir=str(path.parent), version_base="1.2"):
+        return compose(config_name=path.stem)
+
+
+def _crop_ratios(transform, pairs, n: int, size=(96, 128)) -> np.ndarray:
+    image = make_image(0, size)
+    ratios = []
+    for _ in range(n):
+        _, records = transform.call_with_draw(image)
+        areas = {r.view: r.params["area"] for r in records if r.kind == "crop"}
+        ratios.append([areas[b] / areas[a] for a, b in pairs])
+    return np.asarray(ratios)
+
+
+def test_shipped_yamls_cover_the_recipes():
+    names = {p.stem for p in YAMLS}
+    for method in ("simclr", "byol", "mocov2plus", "simsiam", "dino_multicrop"):
+        assert f"{method}_jointcrop" in names
+    assert {p.parent.name for p in YAMLS} == {"cifar", "imagenet-100"}
+
+
+@pytest.mark.parametrize("path", YAMLS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_shipped_yaml_composes_and_builds_joint_views(path):
+    cfg = _compose(path)
+    raw = OmegaConf.load(path)
+    assert raw.hydra.callbacks.jointaug._target_ == "jointaug_plugins.adapters.solo.JointAugCallback"
+    transform = build_pretrain_transform(cfg)
+    counts = [a.num_crops for a in cfg.augmentations]
+    sizes = [a.crop_size for a in cfg.augmentations for _ in range(a.num_crops)]
+    views = transform(make_image(1, (64, 80)))
+    assert len(views) == sum(counts)
+    assert [tuple(v.shape) for v in views] == [(3, s, s) for s in sizes]
+    assert transform.pairs == [(0, 1)]  # symmetric, asymmetric, and multi-crop with joint: "global"
+
+
+@pytest.mark.parametrize("recipe, beta", [("simclr", 0.0), ("byol", 0.0), ("byol", -1.0)])
+def test_joint_relation_holds_for_symmetric_and_asymmetric_recipes(recipe, beta):
+    cfg = _compose(CONFIGS / "cifar" / f"{recipe}_jointcrop.yaml")
+    cfg.jointaug.crop = {"beta": beta}
+    cfg.jointaug.seed = 0
+    transform = build_pretrain_transform(cfg)
+    p = np.mean(_crop_ratios(transform, [(0, 1)], 1500) > 2)
+    assert abs(p - joint_ratio_sf(2, 0.08, 1.0, JointSpec(beta))) < 0.03
+
+
+@pytest.mark.parametrize("mode", ["global", "local", "both"])
+def test_multicrop_yaml_selects_global_and_or_local_pairs(mode):
+    cfg = _compose(CONFIGS / "cifar" / "dino_multicrop_jointcrop.yaml")
+    cfg.jointaug.crop = {"beta": 0.0, "joint": mode}
+    cfg.jointaug.seed = 0
+    transform = build_pretrain_transform(cfg)
+    assert transform.pairs == view_pairs([2, 6], mode)
+    ratios = _crop_ratios(transform, [(0, 1), (2, 3)], 1500, size=(40, 48))
+    glob = joint_ratio_sf(2, 0.4, 1.0, JointSpec(0.0)) if mode != "local" else independent_ratio_sf(2, 0.4, 1.0)
+    loc = joint_ratio_sf(2, 0.05, 0.4, JointSpec(0.0)) if mode != "global" else independent_ratio_sf(2, 0.05, 0.4)
+    assert abs(np.mean(ratios[:, 0] > 2) - glob) < 0.03
+    assert abs(np.mean(ratios[:, 1] > 2) - loc) < 0.03
+
+
+def test_each_view_keeps_its_own_entry():
+    """BYOL: solarisation only in entry 2; the crops of the two entries are still one joint pair."""
+    cfg = _compose(CONFIGS / "imagenet-100" / "byol_jointcrop.yaml")
+    transform = build_pretrain_transform(cfg)
+    text = [repr(v) for v in transform.view_transforms]
+    assert "Solarize" not in text[0] and "Solarize" in text[1]
+    assert "JointRandomResizedCrop" in text[0] and "JointRandomResizedCrop" in text[1]
+
+
+def test_bad_input_jointaug_block():
+    with pytest.raises(ValueError, match=r"unknown key\(s\) crp; valid keys: crop, blur, color"):
+        parse_jointaug({"crp": 0.0})
+    with pytest.raises(ValueError, match=r"jointaug\.crop has unknown option"):
+        parse_jointaug({"crop": {"beta": 0.0, "bta": 1}})
+    with pytest.raises(TypeError, match=r"jointaug\.crop"):
+        parse_jointaug({"crop": "zero"})
+    with pytest.raises(ValueError, match=r"jointaug\.crop\.joint"):
+        parse_jointaug({"crop": {"beta": 0.0, "joint": "all"}})
+    assert parse_jointaug(None) is None and parse_jointaug({"crop": None}) is None
+    cfg = _compose(CONFIGS / "cifar" / "simclr_jointcrop.yaml")
+    cfg.data.format = "dali"
+    with pytest.raises(ValueError, match="dali"):
+        build_pretrain_transform(cfg)
+    with pytest.raises(ValueError, match="dali"):
+        JointAugCallback().on_job_start(config=cfg)
+
+
+def test_callback_replaces_full_transform_pipeline_in_the_running_script(tmp_path):
+    """Hydra runs the callback in the job before the task: a script importing FullTransformPipeline by
+    name (as main_pretrain.py does) then builds joint views."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import hydra\n"
+        "from jointaug_plugins.adapters.solo import JointFullTransformPipeline\n"
+        "class NCropAugmentation:\n"
+        "    def __init__(self, transform, num_crops):\n"
+        "        self.transform, self.num_crops = transform, num_crops\n"
+        "class FullTransformPipeline:\n"
+        "    def __init__(self, transforms):\n"
+        "        self.transforms = transforms\n"
+        "@hydra.main(version_base='1.2')\n"
+        "def main(cfg):\n"
+        "    from jointaug_plugins.adapters.solo import build_view_pipeline\n"
+        "    entries = [NCropAugmentation(build_view_pipeline(cfg.data.dataset, a), a.num_crops)\n"
+        "               for a in cfg.augmentations]\n"
+        "    pipeline = FullTransformPipeline(entries)\n"
+        "    print('JOINT' if isinstance(pipeline, JointFullTransformPipeline) else 'PLAIN', pipeline.pairs)\n"
+        "main()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, str(script), "--config-path", str(CONFIGS / "cifar"), "--config-name", "byol_jointcrop"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "JOINT [(0, 1)]" in result.stdout
+
+
+@pytest.mark.skipif(not solo_available(), reason="solo-learn is not installed (install it from its repository)")
+def test_solo_own_pipeline_is_used_and_made_joint():
+    from solo.data.pretrain_dataloader import build_transform_pipeline
+
+    cfg = _compose(CONFIGS / "cifar" / "simclr_jointcrop.yaml")
+    cfg.jointaug.seed = 0
+    transform = build_pretrain_transform(cfg)
+    solo_ops = [type(t).__name__ for t in build_transform_pipeline("cifar10", cfg.augmentations[0]).transforms]
+    ours = [type(t).__name__ for t in transform.view_transforms[0].transforms]
+    assert ours[0] == "JointRandomResizedCrop" and ours[1:] == solo_ops[1:]
+    p = np.mean(_crop_ratios(transform, [(0, 1)], 1000) > 2)
+    assert abs(p - joint_ratio_sf(2, 0.08, 1.0, JointSpec(0.0))) < 0.04
+
+
+@pytest.mark.skipif(not solo_available(), reason="solo-learn is not installed (install it from its repository)")
+def test_solo_method_trains_a_step_with_joint_views():
+    import torch
+    from solo.methods import METHODS
+
+    cfg = _compose(CONFIGS / "cifar" / "byol_jointcrop.yaml")
+    OmegaConf.set_struct(cfg, False)
+    from solo.args.pretrain import parse_cfg
+
+    cfg.data.train_path = str(Path(__file__).parent)
+    cfg.optimizer.batch_size = 4
+    cfg.devices = "1"
+    cfg.accelerator = "cpu"
+    cfg = parse_cfg(cfg)
+    model = METHODS[cfg.method](cfg)
+    transform = build_pretrain_transform(cfg)
+    batch = [transform(make_image(i, (40, 40))) for i in range(4)]
+    views = [torch.stack([b[k] for b in batch]) for k in range(2)]
+    out = model.training_step((torch.arange(4), views, torch.zeros(4, dtype=torch.long)), 0)
+    loss = out["loss"] if isinstance(out, dict) else out
+    assert torch.isfinite(loss)
