@@ -53,7 +53,10 @@ def main() -> None:
     dataset = GeneratedImages(32, transform)
     sampler = DistributedSampler(dataset, shuffle=True, seed=0)
     loader = DataLoader(
-        dataset, batch_size=4, sampler=sampler, num_workers=num_workers,
+        dataset,
+        batch_size=4,
+        sampler=sampler,
+        num_workers=num_workers,
         multiprocessing_context=context if num_workers else None,
     )
     backbone = torchvision.models.resnet18(num_classes=1)
