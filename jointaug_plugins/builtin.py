@@ -25,7 +25,10 @@ def _jitter_value(value):
 
 @hookimpl
 def jointaug_replacement(transform: Any) -> Any:
-    if isinstance(transform, (tv1.RandomResizedCrop, tv2.RandomResizedCrop)):
+    # Exact classes only: a subclass (lightly's RandomResizedCropWithLocation, a user's own) may add
+    # behaviour a plain replacement would drop; its plugin, or a warning, handles it.
+    cls = type(transform)
+    if cls in (tv1.RandomResizedCrop, tv2.RandomResizedCrop):
         return JointRandomResizedCrop(
             size=list(transform.size),
             scale=tuple(transform.scale),
@@ -33,9 +36,9 @@ def jointaug_replacement(transform: Any) -> Any:
             interpolation=transform.interpolation,
             antialias=transform.antialias,
         )
-    if isinstance(transform, (tv1.GaussianBlur, tv2.GaussianBlur)):
+    if cls in (tv1.GaussianBlur, tv2.GaussianBlur):
         return JointGaussianBlur(kernel_size=list(transform.kernel_size), sigma=tuple(transform.sigma), p=1.0)
-    if isinstance(transform, (tv1.ColorJitter, tv2.ColorJitter)):
+    if cls in (tv1.ColorJitter, tv2.ColorJitter):
         return JointColorJitter(
             brightness=_jitter_value(transform.brightness),
             contrast=_jitter_value(transform.contrast),

@@ -5,10 +5,13 @@ A transform object is copied into every DataLoader worker (by ``fork`` or by pic
 workers and ranks would draw the same stream. :class:`GeneratorSource` instead makes its generator
 lazily, in the process that draws, from
 
-* in a DataLoader worker: ``(seed or 0, rank, torch.initial_seed())``; torch sets a worker's initial
+* in a DataLoader worker: ``(seed, rank, torch.initial_seed())``; torch sets a worker's initial
   seed to the loader's base seed plus the worker id, new for every epoch and reproducible whenever
   torch is seeded (as Lightning's ``seed_everything`` and mmengine's ``randomness.seed`` do);
-* elsewhere: ``(seed, rank)`` when a seed is given, else ``(torch.initial_seed(), rank)``.
+* elsewhere: ``(seed, rank)``, or ``(rank, torch.initial_seed())`` without a seed.
+
+Without a seed, the source's creation number in its process is mixed in too, so two transforms
+built in one process never share a stream (and still reproduce for the same construction order).
 
 The rank is read from ``torch.distributed`` when it is initialised, else from the ``RANK``
 environment variable that torchrun, Lightning and mmengine set, and is recorded when the object is
@@ -17,11 +20,16 @@ pickled so that ``spawn`` workers, where neither exists, still know it.
 
 from __future__ import annotations
 
+import itertools
 import os
 from typing import Any
 
 import numpy as np
 import torch
+
+# Numbers the sources of a process in creation order, so that two transforms built without a seed
+# still draw different (and, for the same construction order, reproducible) streams.
+_INSTANCES = itertools.count()
 
 
 def current_rank() -> int:
@@ -47,6 +55,7 @@ class GeneratorSource:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
             raise ValueError(f"seed must be None or an int >= 0, got {seed!r}")
         self.seed = seed
+        self._instance = next(_INSTANCES)
         self._rank_hint: int | None = None
         self._generator: torch.Generator | None = None
         self._owner: tuple[int, int] | None = None
@@ -55,12 +64,15 @@ class GeneratorSource:
         rank = self._rank_hint if self._rank_hint is not None and not torch.distributed.is_initialized() else None
         if rank is None:
             rank = current_rank()
+        # Without a seed, the creation number keeps two transforms of one process apart; with one, the
+        # same seed must give the same stream.
+        own = [self.seed] if self.seed is not None else [0, self._instance]
         worker = torch.utils.data.get_worker_info()
         if worker is not None:
-            return [self.seed or 0, rank, torch.initial_seed()]
+            return [*own, rank, torch.initial_seed()]
         if self.seed is not None:
-            return [self.seed, rank]
-        return [torch.initial_seed(), rank]
+            return [*own, rank]
+        return [*own, rank, torch.initial_seed()]
 
     @property
     def generator(self) -> torch.Generator:
@@ -73,15 +85,14 @@ class GeneratorSource:
             self._owner = owner
         return self._generator
 
-    def reseed(self, seed: int | None) -> None:
-        """Start over from ``seed`` (``None``: torch's seeding) in this process."""
-        self.__init__(seed)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"seed": self.seed, "_rank_hint": current_rank() if self._rank_hint is None else self._rank_hint}
+        rank = current_rank() if self._rank_hint is None else self._rank_hint
+        return {"seed": self.seed, "_instance": self._instance, "_rank_hint": rank}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.seed = state["seed"]
+        self._instance = state["_instance"]
         self._rank_hint = state["_rank_hint"]
         self._generator = None
         self._owner = None

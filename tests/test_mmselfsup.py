@@ -105,7 +105,9 @@ def test_registry_built_pipeline_produces_joint_crops(library, beta):
     view = [dict(VIEW[0], **({"scale": 16} if library == "mmpretrain" else {})), *VIEW[1:2]]
     if library == "mmpretrain":
         view[0].pop("size")
-    transform = _build(library, dict(type="JointMultiView", num_views=2, transforms=[view], joint=dict(crop=beta, seed=0)))
+    transform = _build(
+        library, dict(type="JointMultiView", num_views=2, transforms=[view], joint=dict(crop=beta, seed=0))
+    )
     out = transform.transform(_results())
     assert len(out["img"]) == 2 and out["img"][0].shape == (16, 16, 3)
     p = np.mean(_crop_ratios(transform, [(0, 1)], 1500) > 2)
