@@ -31,10 +31,11 @@ Box = tuple[int, int, int, int]
 def fallback_box(height: int, width: int, ratio: tuple[float, float]) -> Box:
     """torchvision's fallback: the centre crop with the image's aspect ratio clamped into ``ratio``."""
     in_ratio = width / height
+    # At least one pixel: torchvision's rounding gives an empty crop on tiny images with extreme ratios.
     if in_ratio < ratio[0]:
-        w, h = width, round(width / ratio[0])
+        w, h = width, max(1, round(width / ratio[0]))
     elif in_ratio > ratio[1]:
-        w, h = round(height * ratio[1]), height
+        w, h = max(1, round(height * ratio[1])), height
     else:
         w, h = width, height
     return (height - h) // 2, (width - w) // 2, h, w

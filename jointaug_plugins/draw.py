@@ -90,7 +90,7 @@ class ImageDraw:
                 f"views of pair {pair_id} reach {type(transform).__name__} with different image sizes "
                 f"{entry.size} and {size}; paired views must see the same input to be drawn jointly"
             )
-        params = entry.params[slot]
+        params = transform.view_params(entry.params[slot])
         self.records.append(DrawRecord(view, kind, params, joint=True, pair=pair_id))
         return params
 

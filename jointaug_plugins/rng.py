@@ -10,8 +10,9 @@ lazily, in the process that draws, from
   torch is seeded (as Lightning's ``seed_everything`` and mmengine's ``randomness.seed`` do);
 * elsewhere: ``(seed, rank)``, or ``(rank, torch.initial_seed())`` without a seed.
 
-Without a seed, the source's creation number in its process is mixed in too, so two transforms
-built in one process never share a stream (and still reproduce for the same construction order).
+Without a seed, a number drawn from torch's global generator when the source is built is mixed in
+too, so two transforms built in one process never share a stream, and a run reproduces whenever
+torch is seeded before the transforms are built.
 
 The rank is read from ``torch.distributed`` when it is initialised, else from the ``RANK``
 environment variable that torchrun, Lightning and mmengine set, and is recorded when the object is
@@ -20,16 +21,11 @@ pickled so that ``spawn`` workers, where neither exists, still know it.
 
 from __future__ import annotations
 
-import itertools
 import os
 from typing import Any
 
 import numpy as np
 import torch
-
-# Numbers the sources of a process in creation order, so that two transforms built without a seed
-# still draw different (and, for the same construction order, reproducible) streams.
-_INSTANCES = itertools.count()
 
 
 def current_rank() -> int:
@@ -55,7 +51,9 @@ class GeneratorSource:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
             raise ValueError(f"seed must be None or an int >= 0, got {seed!r}")
         self.seed = seed
-        self._instance = next(_INSTANCES)
+        # Without a seed, a number drawn from torch's global generator at construction keeps two
+        # transforms of one process apart, and reproduces whenever torch is seeded before building.
+        self._instance = 0 if seed is not None else int(torch.randint(0, 2**62, (1,)).item())
         self._rank_hint: int | None = None
         self._generator: torch.Generator | None = None
         self._owner: tuple[int, int] | None = None

@@ -67,6 +67,12 @@ def jc_scale(beta: float, half: float, sigma: float | None = None) -> float:
     return half / abs(beta)
 
 
+def _is_uniform(beta: float, half: float, sigma: float | None) -> bool:
+    """``JC(beta)`` is uniform at ``beta = 0`` and, to double precision, wherever the Gaussian is so
+    wide that it is flat on ``[-L, L]`` (``beta -> 0``, where ``L / beta`` may even overflow)."""
+    return beta == 0 or half / jc_scale(beta, half, sigma) < 1e-6
+
+
 def _truncated_normal_bounds(half: float, scale: float) -> tuple[float, float]:
     z = half / scale
     return _STANDARD_NORMAL.cdf(-z), _STANDARD_NORMAL.cdf(z)
@@ -74,7 +80,7 @@ def _truncated_normal_bounds(half: float, scale: float) -> tuple[float, float]:
 
 def jc_from_uniform(u: float, beta: float, half: float, sigma: float | None = None) -> float:
     """One ``JC(beta)`` draw on ``[-half, half]`` from a uniform ``u`` in [0, 1) (inverse CDF)."""
-    if beta == 0:
+    if _is_uniform(beta, half, sigma):
         return (2.0 * u - 1.0) * half
     scale = jc_scale(beta, half, sigma)
     a, b = _truncated_normal_bounds(half, scale)
@@ -88,7 +94,7 @@ def jc_from_uniform(u: float, beta: float, half: float, sigma: float | None = No
 def jc_from_uniform_batch(u: torch.Tensor, beta: float, half: float, sigma: float | None = None) -> torch.Tensor:
     """Vectorised :func:`jc_from_uniform` (float64)."""
     u = u.to(torch.float64)
-    if beta == 0:
+    if _is_uniform(beta, half, sigma):
         return (2.0 * u - 1.0) * half
     scale = jc_scale(beta, half, sigma)
     a, b = _truncated_normal_bounds(half, scale)
@@ -189,7 +195,7 @@ def jc_cdf(t: torch.Tensor | float, beta: float, half: float, sigma: float | Non
     from scipy import stats
 
     t = np.clip(np.asarray(t, dtype=np.float64), -half, half)
-    if beta == 0:
+    if _is_uniform(beta, half, sigma):
         return (t + half) / (2 * half)
     scale = jc_scale(beta, half, sigma)
     base = stats.truncnorm(-half / scale, half / scale, loc=0.0, scale=scale)

@@ -93,6 +93,12 @@ class JointTransform(Transform):
         """The settings two paired instances must share for a joint draw to make sense."""
         raise NotImplementedError
 
+    def view_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """This view's final parameters from its half of a pair's draw, made by the *other* view's
+        transform when that one asked first; settings that may differ per view (an apply probability)
+        are applied here. Default: unchanged."""
+        return params
+
     def check_spec(self, spec: JointSpec, name: str) -> None:
         """Raise ``ValueError`` if ``spec`` cannot be used with this transform's settings."""
 
@@ -141,7 +147,11 @@ class ScalarJointTransform(JointTransform):
             first, second = lo, hi
         else:
             first, second = pair_from_uniforms(u[0], u[1], lo, hi, spec, self.coupling)
-        return {self.param: first, "apply": u[2] < self.p}, {self.param: second, "apply": u[3] < self.p}
+        # Each view decides with its own probability (SimCLR 0.5 / 0.5, BYOL 1.0 / 0.1): see view_params.
+        return {self.param: first, "coin": u[2]}, {self.param: second, "coin": u[3]}
+
+    def view_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {self.param: params[self.param], "apply": params["coin"] < self.p}
 
     def pairing_key(self) -> tuple:
         return (self.value_range,)
