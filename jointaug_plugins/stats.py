@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from ._checks import check_choice
+from ._checks import check_choice, check_range
 from .boxes import sample_crop_box_pairs
 from .sampling import half_width, independent_ratio_pdf, independent_ratio_sf, joint_ratio_sf, sample_pairs
 from .spec import JointSpec
@@ -38,6 +39,7 @@ def draw_ratios(
     factor of :func:`~jointaug_plugins.sample_pairs`.
     """
     check_choice(aug, "aug", AUGS)
+    _check_n(n)
     lo, hi = _range(aug, lo, hi)
     generator = torch.Generator().manual_seed(seed)
     spec = None if beta is None else JointSpec(beta=beta, margin=margin, sigma=sigma)
@@ -52,7 +54,16 @@ def draw_ratios(
 
 def _range(aug: str, lo: float | None, hi: float | None) -> tuple[float, float]:
     default = DEFAULT_RANGES[aug]
-    return (default[0] if lo is None else float(lo), default[1] if hi is None else float(hi))
+    lo, hi = (default[0] if lo is None else lo, default[1] if hi is None else hi)
+    name = "scale" if aug == "crop" else "range"
+    upper = 1.0 if aug == "crop" else math.inf
+    return check_range((lo, hi), name, lower=0.0, upper=upper, lower_open=True, allow_equal=False)
+
+
+def _check_n(n: int) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be an int >= 1, got {n!r}")
+    return n
 
 
 def summarize(ratios: np.ndarray) -> dict[str, float]:
@@ -92,8 +103,8 @@ def ratio_stats(
         value ``P(t > ln 2)`` is exact for every β; the crop's Monte Carlo values also include the
         effect of torchvision's attempt loop, which they match closely.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be an int >= 1, got {n!r}")
+    check_choice(aug, "aug", AUGS)
+    _check_n(n)
     lo, hi = _range(aug, lo, hi)
     spec = JointSpec(beta=beta, margin=margin, sigma=sigma)
     half_width(lo, hi, "ratio", margin, name="scale" if aug == "crop" else "range")
@@ -132,6 +143,7 @@ def plot_ratio_density(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    check_choice(aug, "aug", AUGS)
     lo, hi = _range(aug, lo, hi)
     independent = draw_ratios(aug, None, lo, hi, n, seed)
     joint = draw_ratios(aug, beta, lo, hi, n, seed + 1, margin, sigma)
@@ -168,10 +180,89 @@ def crop_center_distances(
     beta: float | None, n: int = 100_000, seed: int = 0, scale: tuple[float, float] = (0.08, 1.0)
 ) -> np.ndarray:
     """Distances between the two crop centres of ``n`` pairs on a 500 x 375 image, divided by the
-    image diagonal (the paper's appendix E); ``beta=None`` is the independent baseline."""
+    image diagonal (the paper's appendix E); ``beta=None`` is the independent baseline.
+
+    Centres are ``(top + height / 2, left + width / 2)`` of torchvision-style boxes (scale ``scale``,
+    aspect ratio 3/4-4/3); 0 means the same centre, 1 would be opposite corners.
+    """
+    _check_n(n)
+    scale = _range("crop", *scale)
     generator = torch.Generator().manual_seed(seed)
     spec = None if beta is None else JointSpec(beta=beta)
     boxes = sample_crop_box_pairs(*STATS_IMAGE, n, scale=scale, spec=spec, generator=generator).double()
     centers = boxes[..., :2] + boxes[..., 2:] / 2
     distance = (centers[:, 0] - centers[:, 1]).norm(dim=-1)
     return (distance / math.hypot(*STATS_IMAGE)).numpy()
+
+
+DISTANCE_BETAS = (2.0, 1.0, 0.0, -1.0, -2.0)
+DISTANCE_QUANTILES = (0.1, 0.25, 0.75, 0.9)
+
+
+def distance_summary(values: np.ndarray) -> dict[str, float]:
+    """Mean, median and the 10/25/75/90 % quantiles (``q10`` ...) of normalised centre distances."""
+    out = {"mean": float(values.mean()), "median": float(np.median(values))}
+    for q in DISTANCE_QUANTILES:
+        out[f"q{round(q * 100)}"] = float(np.quantile(values, q))
+    return out
+
+
+def distance_stats(
+    betas: Sequence[float] = DISTANCE_BETAS,
+    n: int = 100_000,
+    seed: int = 0,
+    scale: tuple[float, float] = (0.08, 1.0),
+    progress: Callable[..., Any] | None = None,
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Crop-centre distances of the independent baseline and JointCrop(β) for each β.
+
+    Returns:
+        ``(summary, values)``: the JSON-able summary ``{"n", "scale", "unit", "independent": {mean,
+        median, q10, q25, q75, q90}, "beta": {"2": {...}, ...}}`` and the raw distances per condition
+        (``"independent"``, ``"2"`` ...), for plotting.
+    """
+    runs: dict[str, float | None] = {"independent": None, **{f"{JointSpec(beta=b).beta:g}": b for b in betas}}
+    items = runs.items() if progress is None else progress(runs.items(), desc="centre distances", leave=False)
+    values = {label: crop_center_distances(beta, n=n, seed=seed, scale=scale) for label, beta in items}
+    summary = {
+        "n": n,
+        "scale": list(scale),
+        "unit": "distance between the two crop centres / image diagonal (500 x 375 image)",
+        "independent": distance_summary(values["independent"]),
+        "beta": {k: distance_summary(v) for k, v in values.items() if k != "independent"},
+    }
+    return summary, values
+
+
+def plot_center_distances(
+    values: dict[str, np.ndarray], path: str | Path, scale: tuple[float, float] = (0.08, 1.0)
+) -> Path:
+    """PNG of the densities of the normalised crop-centre distance per condition (:func:`distance_stats`)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax, box) = plt.subplots(1, 2, figsize=(10, 4.0), gridspec_kw={"width_ratios": [3, 2]})
+    bins = np.linspace(0, 0.8, 81)
+    colors = plt.cm.plasma(np.linspace(0.0, 0.85, max(len(values) - 1, 1)))
+    labels = []
+    for i, (label, v) in enumerate(values.items()):
+        name = "independent" if label == "independent" else f"β={label}"
+        color = "black" if label == "independent" else colors[i - 1]
+        ax.hist(v, bins=bins, density=True, histtype="step", color=color, lw=1.8 if i == 0 else 1.2, label=name)
+        labels.append(name)
+    ax.set_xlabel("distance between crop centres / image diagonal")
+    ax.set_ylabel("density")
+    ax.legend(fontsize=8)
+    ax.set_title(f"Crop-centre distance of positive pairs (scale {scale[0]:g}-{scale[1]:g})", fontsize=10)
+    box.boxplot(list(values.values()), showfliers=False)
+    box.set_xticks(range(1, len(labels) + 1), labels, rotation=30, fontsize=8)
+    box.set_ylabel("normalised distance")
+    box.set_title("quartiles, 1.5 IQR whiskers", fontsize=10)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -5,10 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 
-import numpy as np
-
-DISTANCE_BETAS = (2.0, 1.0, 0.0, -1.0, -2.0)
-
 
 def add_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser("stats", help="ratio statistics of positive pairs: independent vs joint")
@@ -35,76 +31,48 @@ def add_parser(sub) -> argparse.ArgumentParser:
     return parser
 
 
-def _distance_summary(values: np.ndarray) -> dict[str, float]:
-    return {
-        "mean": float(values.mean()),
-        "median": float(np.median(values)),
-        "q10": float(np.quantile(values, 0.1)),
-        "q90": float(np.quantile(values, 0.9)),
-    }
-
-
 def _distances(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ..stats import crop_center_distances
+    from ..stats import distance_stats, plot_center_distances
 
     if args.aug != "crop":
         raise ValueError("--distance is defined for --aug crop only")
     scale = tuple(args.scale) if args.scale else (0.08, 1.0)
-    runs = {"independent": None, **{f"{b:g}": b for b in DISTANCE_BETAS}}
-    values = {}
-    for label, beta in tqdm(runs.items(), desc="centre distances", disable=args.json, leave=False):
-        values[label] = crop_center_distances(beta, n=args.n, seed=args.seed, scale=scale)
-    result = {
-        "n": args.n,
-        "scale": list(scale),
-        "unit": "fraction of the image diagonal (500 x 375 image)",
-        "independent": _distance_summary(values["independent"]),
-        "beta": {k: _distance_summary(v) for k, v in values.items() if k != "independent"},
-    }
+    result, values = distance_stats(n=args.n, seed=args.seed, scale=scale, progress=tqdm)
     if args.plot:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(7, 4.2))
-        bins = np.linspace(0, 1, 81)
-        for label, v in values.items():
-            ax.hist(
-                v, bins=bins, density=True, histtype="step", label=label if label == "independent" else f"β={label}"
-            )
-        ax.set_xlabel("distance between crop centres / image diagonal")
-        ax.set_ylabel("density")
-        ax.set_title(f"Crop-centre distance of positive pairs (scale {scale[0]:g}–{scale[1]:g})")
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        fig.savefig(args.plot, dpi=110)
-        plt.close(fig)
-        result["plot"] = args.plot
+        result["plot"] = str(plot_center_distances(values, args.plot, scale))
     if args.json:
         print(json.dumps(result))
-    else:
-        print(f"{'draws':<12} {'mean':>7} {'median':>7} {'q10':>7} {'q90':>7}")
-        for label, summary in [("independent", result["independent"]), *result["beta"].items()]:
-            name = label if label == "independent" else f"β={label}"
-            print(f"{name:<12} " + " ".join(f"{summary[k]:>7.3f}" for k in ("mean", "median", "q10", "q90")))
+        return 0
+    keys = ("mean", "median", "q10", "q25", "q75", "q90")
+    print(f"crop-centre distance / image diagonal, scale {scale[0]:g}-{scale[1]:g}, n = {args.n}")
+    print(f"{'draws':<12} " + " ".join(f"{k:>7}" for k in keys))
+    for label, summary in [("independent", result["independent"]), *result["beta"].items()]:
+        name = label if label == "independent" else f"β={label}"
+        print(f"{name:<12} " + " ".join(f"{summary[k]:>7.3f}" for k in keys))
+    if args.plot:
+        print(f"plot: {args.plot}")
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
     from ..stats import plot_ratio_density, ratio_stats
 
     if args.distance:
         return _distances(args)
     lo, hi = args.scale if args.scale else (None, None)
-    result = ratio_stats(aug=args.aug, beta=args.beta, lo=lo, hi=hi, n=args.n, seed=args.seed, margin=args.margin)
-    if args.plot:
-        plot_ratio_density(
-            aug=args.aug, beta=args.beta, lo=lo, hi=hi, n=args.n, seed=args.seed, path=args.plot, margin=args.margin
-        )
-        result["plot"] = args.plot
+    with tqdm(total=2 if args.plot else 1, desc=f"{args.aug} ratios", leave=False) as bar:
+        result = ratio_stats(aug=args.aug, beta=args.beta, lo=lo, hi=hi, n=args.n, seed=args.seed, margin=args.margin)
+        bar.update()
+        if args.plot:
+            plot_ratio_density(
+                aug=args.aug, beta=args.beta, lo=lo, hi=hi, n=args.n, seed=args.seed, path=args.plot, margin=args.margin
+            )
+            result["plot"] = args.plot
+            bar.update()
     if args.json:
         print(json.dumps(result))
         return 0
