@@ -1,0 +1,86 @@
+"""Joint views of a whole batch in one call, on any device (the on-device augmentation path).
+
+:class:`JointResizedCropBatch` draws the crop boxes of all pairs with the batched sampler
+(:func:`~jointaug_plugins.sample_crop_box_pairs`, the same box distribution as the per-image path)
+and crops and resizes every view with one ``torchvision.ops.roi_align`` call. On a GPU this replaces
+the per-image PIL work of the data loader; on a CPU the per-image uint8 path is faster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torchvision.ops import roi_align
+
+from ._checks import check_probability, check_range, check_size
+from .boxes import sample_crop_box_pairs
+from .rng import GeneratorSource
+from .spec import JointSpec, SpecLike
+
+
+class JointResizedCropBatch(torch.nn.Module):
+    """Two joint random-resized-crop views of every image of an ``(N, C, H, W)`` batch.
+
+    Args:
+        size: Output size, an int or ``(h, w)``, each ``>= 1``.
+        scale: Range of the crop area as a fraction of the image area, ``0 < min < max <= 1``.
+        ratio: Range of the crop aspect ratio ``w/h``, ``0 < min <= max``.
+        crop: JointCrop's β (any finite real), an options dict, or ``None`` for independent crops.
+        hflip: Probability in [0, 1] that each view is flipped horizontally (drawn per view).
+        seed: ``None`` or an int >= 0 (see :class:`~jointaug_plugins.rng.GeneratorSource`).
+
+    Boxes are drawn on the CPU and moved to the batch's device. The resize is ``roi_align`` with
+    ``aligned=True`` (pixel centres as in ``resized_crop``) and an adaptive number of samples per
+    output pixel, which averages like an antialiased downscale. uint8 batches are processed in float
+    and rounded back to uint8.
+    """
+
+    def __init__(
+        self,
+        size: int | Sequence[int],
+        scale: Sequence[float] = (0.08, 1.0),
+        ratio: Sequence[float] = (3.0 / 4.0, 4.0 / 3.0),
+        crop: SpecLike = 0.0,
+        hflip: float = 0.0,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.size = check_size(size, "size")
+        self.scale = check_range(scale, "scale", lower=0.0, upper=1.0, lower_open=True)
+        self.ratio = check_range(ratio, "ratio", lower=0.0, lower_open=True)
+        self.spec = JointSpec.parse(crop, "crop")
+        self.hflip = check_probability(hflip, "hflip")
+        self.rng = GeneratorSource(seed)
+
+    def draw(self, n: int, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Boxes ``(n, 2, 4)`` as ``(top, left, h, w)`` and the drawn area fractions ``(n, 2)``."""
+        return sample_crop_box_pairs(
+            height, width, n, self.scale, self.ratio, self.spec, generator=self.rng.generator, return_areas=True
+        )
+
+    def forward(self, images: torch.Tensor, return_boxes: bool = False):
+        """``images``: ``(N, C, H, W)`` uint8 or float. Returns ``[view_1, view_2]``, each
+        ``(N, C, h, w)`` in the input's dtype and device (and the boxes if ``return_boxes``)."""
+        if not isinstance(images, torch.Tensor) or images.ndim != 4:
+            raise TypeError(
+                f"images must be an (N, C, H, W) tensor, got {type(images).__name__} "
+                f"{tuple(getattr(images, 'shape', ()))}"
+            )
+        n, _, height, width = images.shape
+        boxes, _ = self.draw(n, height, width)
+        flips = torch.rand(n, 2, generator=self.rng.generator) < self.hflip
+        source = images if images.is_floating_point() else images.float()
+        top, left, h, w = boxes.to(torch.float32).unbind(-1)
+        index = torch.arange(n, dtype=torch.float32).unsqueeze(1).expand(n, 2)
+        rois = torch.stack((index, left, top, left + w, top + h), dim=-1).transpose(0, 1).reshape(-1, 5)
+        crops = roi_align(
+            source, rois.to(images.device), output_size=self.size, spatial_scale=1.0, sampling_ratio=-1, aligned=True
+        )
+        views = list(crops.reshape(2, n, *crops.shape[1:]).unbind(0))
+        for k in range(2):
+            flip = flips[:, k].to(images.device)
+            views[k] = torch.where(flip[:, None, None, None], views[k].flip(-1), views[k])
+            if not images.is_floating_point():
+                views[k] = views[k].round_().clamp_(0, 255).to(images.dtype)
+        return (views, boxes) if return_boxes else views

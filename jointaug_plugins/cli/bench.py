@@ -1,0 +1,45 @@
+"""``jointaug bench``: what joint draws cost against the transforms they replace, and the batched paths."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    parser = sub.add_parser("bench", help="overhead of joint draws, batched sampler, tensor and on-device paths")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--images", type=int, default=256, help="images for the tensor path (default 256)")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per figure (default 5)")
+    parser.add_argument("--calls", type=int, default=200, help="pairs per round for overhead_ratio (default 200)")
+    parser.add_argument("--pipeline-images", type=int, default=512, help="images per DataLoader run (default 512)")
+    parser.add_argument("--pipeline-rounds", type=int, default=3, help="rounds of the DataLoader figure (default 3)")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..bench import run_bench
+
+    result = run_bench(
+        rounds=args.rounds,
+        calls=args.calls,
+        images=args.images,
+        pipeline_images=args.pipeline_images,
+        pipeline_rounds=args.pipeline_rounds,
+    )
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    rows = [
+        ("overhead_ratio", "joint pair / two RandomResizedCrop (goal <= 1.00)", "{:.3f}"),
+        ("sampler_us_per_pair", "batched sampler, us per pair (goal <= 5)", "{:.2f}"),
+        ("tensor_speedup", "uint8 tensor path / PIL path (goal >= 1.3)", "{:.2f}"),
+        ("gpu_batch_speedup", "batched CUDA path / PIL path (goal >= 50)", "{:.1f}"),
+        ("pipeline_ratio", "DataLoader images/s, joint / baseline SimCLR (goal >= 0.98)", "{:.3f}"),
+    ]
+    for key, label, fmt in rows:
+        value = result.get(key)
+        print(f"{key:<20} {'n/a' if value is None else fmt.format(value):>8}   {label}")
+    m = result["machine"]
+    print(f"\nmachine: {m['cores']} cores, {m['cpu']}, torch {m['torch']}, device {m['device']}")
+    return 0
