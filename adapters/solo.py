@@ -237,26 +237,48 @@ except ImportError:  # pragma: no cover - hydra-core comes with the solo extra
     _HydraCallback = object
 
 
+def _refusing(error: Exception) -> Callable[..., Any]:
+    """A stand-in that raises ``error`` when the script builds its pipeline."""
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise error
+
+    return refuse
+
+
 class JointAugCallback(_HydraCallback):
     """Hydra job callback that switches solo-learn's ``main_pretrain.py`` to joint views.
 
     Listed under ``hydra.callbacks`` in the YAML; on job start it validates ``jointaug``, refuses DALI,
     and replaces ``FullTransformPipeline`` in the running script (``__main__``) and in solo's module,
     so the pipeline ``main_pretrain`` builds is a :class:`JointFullTransformPipeline`.
+
+    Hydra only warns when a callback raises, so a bad ``jointaug`` block (or ``data.format: dali``)
+    also replaces the pipeline builders with stand-ins that raise the same error: the run stops where
+    ``main_pretrain`` builds its views instead of training without joint views.
     """
 
+    _BUILDERS = ("FullTransformPipeline", "build_transform_pipeline_dali", "PretrainDALIDataModule")
+
     def on_job_start(self, config: Any, **kwargs: Any) -> None:
-        options = parse_jointaug(_get(config, "jointaug"))
-        check_data_format(config, options)
-        if options is None:
-            return
-        factory = _joint_full_transform_pipeline(options)
+        try:
+            options = parse_jointaug(_get(config, "jointaug"))
+            check_data_format(config, options)
+        except (TypeError, ValueError) as err:
+            self._install({name: _refusing(err) for name in self._BUILDERS})
+            raise
+        if options is not None:
+            self._install({"FullTransformPipeline": _joint_full_transform_pipeline(options)})
+
+    @staticmethod
+    def _install(replacements: Mapping[str, Callable[..., Any]]) -> None:
         targets = [sys.modules.get("__main__")]
         if solo_available():
             targets.append(importlib.import_module(_SOLO_MODULE))
         for module in targets:
-            if module is not None and hasattr(module, "FullTransformPipeline"):
-                module.FullTransformPipeline = factory
+            for name, replacement in replacements.items():
+                if module is not None and hasattr(module, name):
+                    setattr(module, name, replacement)
 
 
 @hookimpl

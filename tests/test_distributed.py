@@ -23,7 +23,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _torchrun(out: Path, *args: str) -> dict[int, dict]:
+def _torchrun(script: Path, out: Path, *args: str, timeout: int = 240) -> dict[int, dict]:
+    """Run ``script`` on 2 processes under torchrun; each writes ``out/rank{R}.json``."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
     cmd = [
         sys.executable,
@@ -35,12 +36,12 @@ def _torchrun(out: Path, *args: str) -> dict[int, dict]:
         "127.0.0.1",
         "--master_port",
         str(_free_port()),
-        str(SCRIPT),
+        str(script),
         str(out),
         *args,
     ]
-    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     return {r: json.loads((out / f"rank{r}.json").read_text()) for r in (0, 1)}
 
 
@@ -48,8 +49,8 @@ def _torchrun(out: Path, *args: str) -> dict[int, dict]:
 @pytest.mark.parametrize("workers, context", [(0, None), (2, "fork"), (2, "spawn")])
 def test_ddp_ranks_draw_different_reproducible_streams(tmp_path, workers, context):
     extra = [str(workers)] + ([context] if context else [])
-    first = _torchrun(tmp_path / "a", *extra)
-    again = _torchrun(tmp_path / "b", *extra)
+    first = _torchrun(SCRIPT, tmp_path / "a", *extra)
+    again = _torchrun(SCRIPT, tmp_path / "b", *extra)
     for rank in (0, 1):
         assert all(math.isfinite(x) for x in first[rank]["losses"]) and len(first[rank]["losses"]) == 3
         # Re-running with the same seeds reproduces every draw.
@@ -65,35 +66,14 @@ def test_ddp_ranks_draw_different_reproducible_streams(tmp_path, workers, contex
 MM_SCRIPT = Path(__file__).parent / "scripts" / "ddp_mmengine_simclr.py"
 
 
-def _torchrun_mm(out: Path, data_root: Path) -> dict[int, dict]:
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc_per_node",
-        "2",
-        "--master_addr",
-        "127.0.0.1",
-        "--master_port",
-        str(_free_port()),
-        str(MM_SCRIPT),
-        str(out),
-        str(data_root),
-    ]
-    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
-    return {r: json.loads((out / f"rank{r}.json").read_text()) for r in (0, 1)}
-
-
 @pytest.mark.slow
 def test_mmengine_runner_distributed_launcher(tmp_path):
     pytest.importorskip("mmselfsup")
     from images import write_image_folder
 
     data_root = write_image_folder(tmp_path / "data", 16, size=(48, 64))
-    first = _torchrun_mm(tmp_path / "a", data_root)
-    again = _torchrun_mm(tmp_path / "b", data_root)
+    first = _torchrun(MM_SCRIPT, tmp_path / "a", str(data_root), timeout=300)
+    again = _torchrun(MM_SCRIPT, tmp_path / "b", str(data_root), timeout=300)
     for rank in (0, 1):
         assert first[rank]["world_size"] == 2
         assert len(first[rank]["draws"]) >= 12  # 3 iterations x batch 4 per rank

@@ -95,7 +95,7 @@ def test_each_view_keeps_its_own_entry():
     cfg = _compose(CONFIGS / "imagenet-100" / "byol_jointcrop.yaml")
     transform = build_pretrain_transform(cfg)
     text = [repr(v) for v in transform.view_transforms]
-    assert "Solarize" not in text[0] and "Solarize" in text[1]
+    assert "Solariz" not in text[0] and "Solariz" in text[1]  # torchvision RandomSolarize or solo Solarization
     assert "JointRandomResizedCrop" in text[0] and "JointRandomResizedCrop" in text[1]
 
 
@@ -117,40 +117,51 @@ def test_bad_input_jointaug_block():
         JointAugCallback().on_job_start(config=cfg)
 
 
-def test_callback_replaces_full_transform_pipeline_in_the_running_script(tmp_path):
-    """Hydra runs the callback in the job before the task: a script importing FullTransformPipeline by
-    name (as main_pretrain.py does) then builds joint views."""
+_SCRIPT = """
+import hydra
+from jointaug_plugins.adapters.solo import JointFullTransformPipeline, build_view_pipeline
+class NCropAugmentation:
+    def __init__(self, transform, num_crops):
+        self.transform, self.num_crops = transform, num_crops
+class FullTransformPipeline:
+    def __init__(self, transforms):
+        self.transforms = transforms
+@hydra.main(version_base='1.2')
+def main(cfg):
+    entries = [NCropAugmentation(build_view_pipeline(cfg.data.dataset, a), a.num_crops) for a in cfg.augmentations]
+    pipeline = FullTransformPipeline(entries)
+    print('JOINT' if isinstance(pipeline, JointFullTransformPipeline) else 'PLAIN', pipeline.pairs)
+main()
+"""
+
+
+def _run_script(tmp_path: Path, *overrides: str):
+    """A script that imports FullTransformPipeline by name and builds it in its hydra task, as solo's
+    main_pretrain.py does, run with a shipped YAML."""
     import subprocess
     import sys
 
     script = tmp_path / "script.py"
-    script.write_text(
-        "import hydra\n"
-        "from jointaug_plugins.adapters.solo import JointFullTransformPipeline\n"
-        "class NCropAugmentation:\n"
-        "    def __init__(self, transform, num_crops):\n"
-        "        self.transform, self.num_crops = transform, num_crops\n"
-        "class FullTransformPipeline:\n"
-        "    def __init__(self, transforms):\n"
-        "        self.transforms = transforms\n"
-        "@hydra.main(version_base='1.2')\n"
-        "def main(cfg):\n"
-        "    from jointaug_plugins.adapters.solo import build_view_pipeline\n"
-        "    entries = [NCropAugmentation(build_view_pipeline(cfg.data.dataset, a), a.num_crops)\n"
-        "               for a in cfg.augmentations]\n"
-        "    pipeline = FullTransformPipeline(entries)\n"
-        "    print('JOINT' if isinstance(pipeline, JointFullTransformPipeline) else 'PLAIN', pipeline.pairs)\n"
-        "main()\n"
-    )
-    result = subprocess.run(
-        [sys.executable, str(script), "--config-path", str(CONFIGS / "cifar"), "--config-name", "byol_jointcrop"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
+    script.write_text(_SCRIPT)
+    command = [sys.executable, str(script), "--config-path", str(CONFIGS / "cifar"), "--config-name", "byol_jointcrop"]
+    return subprocess.run([*command, *overrides], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+
+
+def test_callback_replaces_full_transform_pipeline_in_the_running_script(tmp_path):
+    result = _run_script(tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "JOINT [(0, 1)]" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [("+jointaug.crp=0.0", "unknown key(s) crp"), ("data.format=dali", "data.format: dali")],
+)
+def test_bad_input_in_the_yaml_stops_the_run(tmp_path, override, message):
+    """Hydra only warns when a callback raises; the run must still stop with the clear error."""
+    result = _run_script(tmp_path, override)
+    assert result.returncode != 0
+    assert message in result.stderr and "PLAIN" not in result.stdout and "JOINT" not in result.stdout
 
 
 @pytest.mark.skipif(not solo_available(), reason="solo-learn is not installed (install it from its repository)")
