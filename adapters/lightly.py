@@ -110,28 +110,6 @@ def _unwrap(view: Any) -> Any:
     return view
 
 
-def _joint_sources(view: Any, kind: str) -> list[Any]:
-    return [s for s in map(joint_source_of, iter_transforms(view)) if s is not None and s.kind == kind]
-
-
-def _check_paired_settings(joint_views: JointViews) -> None:
-    """Refuse, when the transform is built, pairs whose joint transforms have different ranges (they
-    could not share a draw); the core would only find out at the first image, inside a worker."""
-    for a, b in joint_views.pairs:
-        for kind, spec in joint_views.specs.items():
-            if spec is None:
-                continue
-            first = _joint_sources(joint_views.view_transforms[a], kind)
-            second = _joint_sources(joint_views.view_transforms[b], kind)
-            for x, y in zip(first, second):
-                if x.pairing_key() != y.pairing_key():
-                    raise ValueError(
-                        f"{kind}: views {a} and {b} are paired but their {type(x).__name__} settings differ "
-                        f"({x.pairing_key()} vs {y.pairing_key()}); paired views need the same range to be drawn "
-                        f"jointly. Give both views the same range, choose other pairs, or pass {kind}=None"
-                    )
-
-
 def _check_convertible(views: Sequence[Any], specs: dict[str, Any], owner: str) -> None:
     """Raise where ``jointify`` would only warn: a transform of a kind switched on whose settings cannot be
     drawn jointly (a recipe's user asked for that kind explicitly)."""
@@ -166,7 +144,6 @@ def _joint_views(
     if strict_owner is not None:
         _check_convertible(prepared, resolve_specs(crop, blur, color, more), strict_owner)
     joint_views = _core_jointify(prepared, crop, blur, color, pairs=pairs, crop_or_blur=crop_or_blur, seed=seed, **more)
-    _check_paired_settings(joint_views)
     return joint_views
 
 

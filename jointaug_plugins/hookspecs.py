@@ -32,3 +32,15 @@ class JointAugSpec:
         Raise ``ValueError`` when the class is known but these settings cannot be made joint:
         ``jointify`` then keeps ``transform`` and warns.
         """
+
+    @hookspec(firstresult=True)
+    def jointaug_verify_target(self, target: str, args: list[str]) -> Any:
+        """Build the training transform that ``jointaug verify TARGET [ARGS...]`` names, or ``None``.
+
+        ``target`` is the command's first positional argument (``""`` when absent); ``args`` holds the rest
+        in command-line form (``--config-path DIR``, ``--config-name NAME``, hydra overrides). Return a
+        :class:`jointaug_plugins.verify.VerifyTarget` when this plugin recognises the target (an mm config,
+        a solo-learn YAML ...), else ``None``; raise :class:`jointaug_plugins.verify.VerifyTargetError` with
+        the library's own message and a hint when it recognises the target but cannot build it.
+        Import the library inside the function, never at module level.
+        """

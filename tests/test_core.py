@@ -318,7 +318,13 @@ def test_jointify_swaps_v1_and_v2_with_the_same_arguments_and_leaves_the_input()
             T.GaussianBlur(5, sigma=(0.2, 1.5)),
         ]
     )
-    v2_view = v2.Compose([v2.RandomResizedCrop(24, scale=(0.2, 0.9)), v2.GaussianBlur(5, sigma=(0.2, 1.5))])
+    v2_view = v2.Compose(
+        [
+            v2.RandomResizedCrop(24, scale=(0.2, 0.9)),
+            v2.RandomApply([v2.ColorJitter(0.4, 0.3, 0.2, 0.1)], p=0.8),
+            v2.GaussianBlur(5, sigma=(0.2, 1.5)),
+        ]
+    )
     joint = jointify([v1, v2_view], crop=0.0, blur=0.0, color=0.0)
     crop, apply, blur = joint.view_transforms[0].transforms
     assert type(crop) is JointRandomResizedCrop and crop.scale == (0.2, 0.9) and crop.size == [24, 24]
@@ -326,6 +332,9 @@ def test_jointify_swaps_v1_and_v2_with_the_same_arguments_and_leaves_the_input()
     assert type(blur) is JointGaussianBlur and blur.sigma == (0.2, 1.5) and blur.kernel_size == [5, 5]
     assert type(joint.view_transforms[1].transforms[0]) is JointRandomResizedCrop
     assert type(v1.transforms[0]) is T.RandomResizedCrop  # the input is untouched
+    # A kind switched on that one paired view lacks would leave that view independent: refused.
+    with pytest.raises(ValueError, match="paired views 0 and 1 hold 1 and 0 color"):
+        jointify([v1, T.Compose([T.RandomResizedCrop(24, scale=(0.2, 0.9)), T.GaussianBlur(5, (0.2, 1.5))])], color=0.0)
     with pytest.raises(TypeError, match="single Compose"):
         jointify(v1)
 

@@ -53,7 +53,21 @@ def test_mmpretrain_config_trains(config, tmp_path, data_root):
 
 
 def test_shipped_configs_exist():
-    assert len(MMSELFSUP_CONFIGS) >= 7 and len(MMPRETRAIN_CONFIGS) >= 2
+    assert len(MMSELFSUP_CONFIGS) >= 7 and len(MMPRETRAIN_CONFIGS) >= 5
+
+
+@pytest.mark.parametrize("config", MMSELFSUP_CONFIGS + MMPRETRAIN_CONFIGS, ids=lambda p: p.stem)
+def test_ready_configs_are_the_library_file_plus_the_readme_block(config):
+    """Each ready config is a library config (SimCLR, BYOL, SimSiam, MoCo v2, MoCo v3) plus the README's
+    block, only the ``jointaug`` value changed: training them (above) trains the README's switch."""
+    from readme_blocks import of_kind
+
+    library = config.parent.name
+    (block,) = of_kind("mm-config", library)
+    imports, switch = block.text.strip().splitlines()
+    lines = [line for line in config.read_text().splitlines() if line and not line.startswith("#")]
+    assert lines[0].startswith(f"_base_ = '{library}::") and lines[1:] == [imports, lines[2]]
+    assert lines[2].startswith("jointaug = dict(") and switch.startswith("jointaug = dict(")
 
 
 VIEW = [
@@ -74,8 +88,7 @@ def _build(library: str, cfg: dict):
 
     from mmengine.registry import DefaultScope
 
-    import jointaug_plugins.adapters.mmselfsup  # noqa: F401  (registers JointMultiView)
-
+    importlib.import_module(f"jointaug_plugins.adapters.{library}")  # registers JointMultiView there
     registry = importlib.import_module(f"{library}.registry").TRANSFORMS
     with DefaultScope.overwrite_default_scope(library):
         return registry.build(cfg)
@@ -163,8 +176,15 @@ def test_bad_input_joint_dict_and_layouts():
         _build("mmselfsup", dict(type="JointMultiView", num_views=2, transforms=[VIEW], joint=dict(crop=float("nan"))))
     # Two pipelines whose crops differ, paired across pipelines: refused clearly at the first draw.
     wide = [dict(type="RandomResizedCrop", size=16, scale=(0.5, 1.0), backend="pillow")]
-    transform = _build(
-        "mmselfsup", dict(type="JointMultiView", num_views=[1, 1], transforms=[VIEW, wide], joint=dict(crop=0.0))
-    )
-    with pytest.raises(ValueError, match="different settings"):
-        transform.transform(_results())
+    with pytest.raises(ValueError, match="views 0 and 1 are paired but their JointRandomResizedCrop settings differ"):
+        _build(
+            "mmselfsup", dict(type="JointMultiView", num_views=[1, 1], transforms=[VIEW, wide], joint=dict(crop=0.0))
+        )
+    # A kind switched on that the views do not have would do nothing: refused when built.
+    with pytest.raises(ValueError, match="blur is switched on but no view holds a blur"):
+        _build("mmselfsup", dict(type="JointMultiView", num_views=2, transforms=[wide], joint=dict(blur=0.0)))
+    with pytest.raises(ValueError, match="switches nothing on"):
+        _build("mmselfsup", dict(type="JointMultiView", num_views=2, transforms=[VIEW]))
+    # A view count that leaves a view out of every pair: said when built.
+    with pytest.warns(UserWarning, match=r"view\(s\) \[2\] of 3 are in no pair"):
+        _build("mmselfsup", dict(type="JointMultiView", num_views=3, transforms=[VIEW], joint=dict(crop=0.0)))

@@ -164,14 +164,14 @@ def test_bad_input_unsupported_types(value):
         JointRandomResizedCrop(4)(np.zeros((8, 8, 3), np.uint8))
 
 
-def test_jointify_keeps_what_it_cannot_convert_with_one_warning():
-    jitter = T.ColorJitter(brightness=1.0, contrast=0.4)
+def test_jointify_refuses_a_switched_on_kind_it_cannot_convert_and_keeps_it_when_off():
+    jitter = T.ColorJitter(brightness=1.0, contrast=0.4)  # brightness 0-2: no ratio coupling reaches 0
     views = [T.Compose([T.RandomResizedCrop(8), jitter])] * 2
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, pytest.raises(ValueError) as refused:
         warnings.simplefilter("always")
-        joint = jointify(views, crop=0.0, color=0.0)
-    messages = [str(w.message) for w in caught if "ColorJitter" in str(w.message)]
-    assert len(messages) == 1 and "brightness" in messages[0]
-    kept = joint.view_transforms[0].transforms[1]
-    assert type(kept) is T.ColorJitter  # left as it is, drawn independently per view
+        jointify(views, crop=0.0, color=0.0)
+    said = str(refused.value) + " ".join(str(w.message) for w in caught)
+    assert "color" in str(refused.value) and "brightness" in said  # what is on, and why it cannot be
+    joint = jointify(views, crop=0.0)  # colour off: the jitter stays as it is, drawn per view
+    assert type(joint.view_transforms[0].transforms[1]) is T.ColorJitter
     assert type(joint.view_transforms[0].transforms[0]) is JointRandomResizedCrop

@@ -1,6 +1,8 @@
-"""solo-learn adapter: YAML schema, the shipped YAMLs composed by hydra, joint views in solo's layout.
+"""solo-learn adapter: the ``jointaug`` block, the ready YAMLs of configs/solo composed by hydra (each
+switched on by its one ``- jointaug: ...`` line), joint views in solo's layout.
 
 Tests that need solo-learn itself skip when it is not installed (it is not on PyPI in a usable form).
+The switch on solo-layout YAMLs written by the tests, and every silent path, are in test_solo_switch.py.
 """
 
 from __future__ import annotations
@@ -30,9 +32,9 @@ CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "solo"
 YAMLS = sorted(CONFIGS.glob("*/*_jointcrop.yaml"))
 
 
-def _compose(path: Path):
+def _compose(path: Path, return_hydra_config: bool = False):
     with initialize_config_dir(config_dir=str(path.parent), version_base="1.2"):
-        return compose(config_name=path.stem)
+        return compose(config_name=path.stem, return_hydra_config=return_hydra_config)
 
 
 def _crop_ratios(transform, pairs, n: int, size=(96, 128)) -> np.ndarray:
@@ -54,9 +56,13 @@ def test_shipped_yamls_cover_the_recipes():
 
 @pytest.mark.parametrize("path", YAMLS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_shipped_yaml_composes_and_builds_joint_views(path):
-    cfg = _compose(path)
     raw = OmegaConf.load(path)
-    assert raw.hydra.callbacks.jointaug._target_ == "jointaug_plugins.adapters.solo.JointAugCallback"
+    option = "multicrop_global" if "multicrop" in path.stem else "crop"
+    assert list(raw.defaults[:2]) == [{"jointaug": option}, "_self_"]  # the one line, above _self_
+    assert "jointaug" not in raw and "callbacks" not in raw.hydra  # nothing else of ours in the file
+    cfg = _compose(path, return_hydra_config=True)
+    assert cfg.hydra.callbacks.jointaug._target_ == "jointaug_plugins.adapters.solo.JointAugCallback"
+    assert cfg.hydra.output_subdir is None and cfg.hydra.run.dir == "."  # solo's own hydra block kept
     transform = build_pretrain_transform(cfg)
     counts = [a.num_crops for a in cfg.augmentations]
     sizes = [a.crop_size for a in cfg.augmentations for _ in range(a.num_crops)]
@@ -106,9 +112,10 @@ def test_bad_input_jointaug_block():
         parse_jointaug({"crop": {"beta": 0.0, "bta": 1}})
     with pytest.raises(TypeError, match=r"jointaug\.crop"):
         parse_jointaug({"crop": "zero"})
-    with pytest.raises(ValueError, match=r"jointaug\.crop\.joint"):
+    with pytest.raises(ValueError, match=r"jointaug\.crop\.joint must be null or one of global, local, both"):
         parse_jointaug({"crop": {"beta": 0.0, "joint": "all"}})
     assert parse_jointaug(None) is None and parse_jointaug({"crop": None}) is None
+    assert parse_jointaug({"crop": {"beta": 0.0, "joint": None}})["multicrop"] is None
     cfg = _compose(CONFIGS / "cifar" / "simclr_jointcrop.yaml")
     cfg.data.format = "dali"
     with pytest.raises(ValueError, match="dali"):

@@ -1,11 +1,5 @@
-# SimCLR (mmpretrain's own config) with JointCrop(0): the only change is MultiView -> JointMultiView.
+# SimCLR (mmpretrain's own config) with JointCrop(0): the library's file plus the README's two lines.
 _base_ = 'mmpretrain::simclr/simclr_resnet50_8xb32-coslr-200e_in1k.py'
 
-custom_imports = dict(imports=['jointaug_plugins.adapters.mmselfsup'], allow_failed_imports=False)
-
-train_dataloader = dict(
-    dataset=dict(pipeline=[
-        dict(type='LoadImageFromFile'),
-        dict(type='JointMultiView', num_views=2, transforms=[{{_base_.view_pipeline}}], joint=dict(crop=0.0)),
-        dict(type='PackInputs'),
-    ]))
+custom_imports = dict(imports=['jointaug_plugins.adapters.mmpretrain'], allow_failed_imports=False)
+jointaug = dict(crop=0.0)

@@ -1,15 +1,5 @@
-# BYOL (mmselfsup's own config) with JointCrop(0): the only change is MultiView -> JointMultiView.
+# BYOL (mmselfsup's own config) with JointCrop(0): the library's file plus the README's two lines.
 _base_ = 'mmselfsup::selfsup/byol/byol_resnet50_16xb256-coslr-200e_in1k.py'
 
 custom_imports = dict(imports=['jointaug_plugins.adapters.mmselfsup'], allow_failed_imports=False)
-
-train_dataloader = dict(
-    dataset=dict(pipeline=[
-        dict(type='LoadImageFromFile'),
-        dict(
-            type='JointMultiView',
-            num_views=[1, 1],
-            transforms=[{{_base_.view_pipeline1}}, {{_base_.view_pipeline2}}],
-            joint=dict(crop=0.0)),
-        dict(type='PackSelfSupInputs', meta_keys=['img_path']),
-    ]))
+jointaug = dict(crop=0.0)

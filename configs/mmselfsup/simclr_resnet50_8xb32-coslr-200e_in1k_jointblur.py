@@ -1,11 +1,5 @@
-# SimCLR (mmselfsup's own config) with JointBlur(0): the only change is MultiView -> JointMultiView.
+# SimCLR (mmselfsup's own config) with JointBlur(0): the library's file plus the README's two lines.
 _base_ = 'mmselfsup::selfsup/simclr/simclr_resnet50_8xb32-coslr-200e_in1k.py'
 
 custom_imports = dict(imports=['jointaug_plugins.adapters.mmselfsup'], allow_failed_imports=False)
-
-train_dataloader = dict(
-    dataset=dict(pipeline=[
-        dict(type='LoadImageFromFile'),
-        dict(type='JointMultiView', num_views=2, transforms=[{{_base_.view_pipeline}}], joint=dict(blur=0.0)),
-        dict(type='PackSelfSupInputs', meta_keys=['img_path']),
-    ]))
+jointaug = dict(blur=0.0)

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 # Sub-command modules, in the order `jointaug --help` lists them.
-COMMANDS = ("demo", "preview", "stats", "difficulty", "bench")
+COMMANDS = ("demo", "preview", "stats", "difficulty", "bench", "verify")
 
 
 def build_parser() -> argparse.ArgumentParser:

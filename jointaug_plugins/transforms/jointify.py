@@ -47,7 +47,8 @@ def views_of(transform: Any) -> list[Any]:
 def jointify_view(view: Any, specs: dict[str, JointSpec | None], replaced: set[str] | None = None) -> Any:
     """Swap, in place, every transform of ``view`` that a plugin can make joint and whose kind is on.
 
-    Returns the (possibly new) view; ``replaced`` collects the kinds swapped in.
+    Returns the (possibly new) view; ``replaced`` collects the kinds swapped in. A transform of a
+    switched-on kind whose settings cannot be drawn jointly raises ``ValueError``.
     """
     replaced = set() if replaced is None else replaced
     source = joint_source_of(view)
@@ -67,8 +68,11 @@ def jointify_view(view: Any, specs: dict[str, JointSpec | None], replaced: set[s
         try:
             source.check_spec(spec, source.kind)
         except ValueError as err:
-            warn_once(f"jointify keeps {type(view).__name__} as it is, drawn independently per view: {err}")
-            return view
+            # The kind is switched on: keeping the transform would draw it independently in silence.
+            raise ValueError(
+                f"{source.kind} is switched on but {type(view).__name__} cannot be drawn jointly with these "
+                f"settings: {err}. Change its range, or pass {source.kind}=None to keep it independent"
+            ) from err
         replaced.add(joint_source_of(joint).kind)
         return joint
     children = getattr(view, "transforms", None)

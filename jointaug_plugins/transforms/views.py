@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -121,6 +122,7 @@ class JointViews:
         # Optional callable taking each image's list of DrawRecord (training-time draw logging).
         self.draw_sink: Callable[[list[DrawRecord]], None] | None = None
         self._pair_of_view = {v: (k, slot) for k, pair in enumerate(self.pairs) for slot, v in enumerate(pair)}
+        self.warn_unpaired = pairs is None
         self._check_specs_against_views()
 
     @staticmethod
@@ -144,16 +146,55 @@ class JointViews:
         return checked
 
     def _check_specs_against_views(self) -> None:
-        found = set()
+        """Check, when built, that every switched-on kind really couples every pair.
+
+        A kind switched on that no view holds, a pair whose views hold different numbers of that kind
+        or with different settings, and a kind whose options do not fit a transform's range are
+        errors; a view left out of every pair while something is switched on is a warning. Each of
+        these would otherwise train with independent views without a word.
+        """
+        per_view: list[dict[str, list[JointTransform]]] = []
         for view in self.view_transforms:
+            sources: dict[str, list[JointTransform]] = {}
             for t in iter_transforms(view):
                 t = joint_source_of(t)
                 if t is not None:
-                    found.add(t.kind)
+                    sources.setdefault(t.kind, []).append(t)
                     spec = self.specs.get(t.kind)
                     if spec is not None:
                         t.check_spec(spec, t.kind)
-        self.kinds_found = frozenset(found)
+            per_view.append(sources)
+        self.kinds_found = frozenset(kind for sources in per_view for kind in sources)
+        switched_on = [kind for kind, spec in self.specs.items() if spec is not None]
+        for kind in switched_on:
+            if kind not in self.kinds_found:
+                raise ValueError(
+                    f"{kind} is switched on but no view holds a {kind} transform this package can draw jointly, "
+                    f"so it would have no effect; joint transforms found: {sorted(self.kinds_found) or 'none'}"
+                )
+            for a, b in self.pairs:
+                first, second = per_view[a].get(kind, []), per_view[b].get(kind, [])
+                if len(first) != len(second):
+                    raise ValueError(
+                        f"{kind} is switched on but paired views {a} and {b} hold {len(first)} and {len(second)} "
+                        f"{kind} transform(s): every {kind} of one view needs a partner in the other"
+                    )
+                for x, y in zip(first, second):
+                    if x.pairing_key() != y.pairing_key():
+                        raise ValueError(
+                            f"{kind}: views {a} and {b} are paired but their {type(x).__name__} settings differ "
+                            f"({x.pairing_key()} vs {y.pairing_key()}); paired views need the same range to be "
+                            f"drawn jointly. Give both views the same range, choose other pairs, or pass {kind}=None"
+                        )
+        paired = {v for pair in self.pairs for v in pair}
+        unpaired = [i for i in range(len(self.view_transforms)) if i not in paired]
+        if switched_on and unpaired and self.warn_unpaired:
+            warnings.warn(
+                f"view(s) {unpaired} of {len(self.view_transforms)} are in no pair and draw independently "
+                f"(pairs: {self.pairs}); pass pairs= to pair them",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def new_draw(self) -> ImageDraw:
         """An empty draw for the next image, from this process's generator."""

@@ -29,7 +29,7 @@ def main() -> None:
     cfg.launcher = "pytorch"
     cfg.model.neck.norm_cfg = dict(type="BN1d")  # the neck's default SyncBN needs GPUs
     cfg.model_wrapper_cfg = dict(type="MMDistributedDataParallel", broadcast_buffers=False, device_ids=None)
-    cfg.train_dataloader.dataset.pipeline[1].joint = dict(crop=0.0, seed=11)
+    cfg.jointaug = dict(crop=0.0, seed=11)
     runner = Runner.from_cfg(cfg)
     joint = next(t for t in runner.train_dataloader.dataset.pipeline.transforms if type(t).__name__ == "JointMultiView")
     draws: list[list[float]] = []

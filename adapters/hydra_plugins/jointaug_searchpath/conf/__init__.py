@@ -1,0 +1,1 @@
+"""YAML files of the ``jointaug`` hydra config group (read by hydra through ``pkg://``; no code)."""

@@ -1,0 +1,27 @@
+"""What importing ``jointaug_plugins.adapters.mmselfsup`` / ``.mmpretrain`` does, for either library."""
+
+from __future__ import annotations
+
+import importlib.util
+
+from . import upstream_fixes
+from .switch import register
+
+_OTHER = {"mmselfsup": "mmpretrain", "mmpretrain": "mmselfsup"}
+
+
+def install(library: str) -> type:
+    """Check ``library`` is installed, apply the upstream fixes, register ``JointMultiView`` into its
+    ``TRANSFORMS`` registry and install the Runner switch; returns the registered class.
+
+    Args:
+        library: ``"mmselfsup"`` or ``"mmpretrain"``.
+    """
+    if importlib.util.find_spec(library) is None:
+        raise ImportError(
+            f"jointaug_plugins.adapters.{library} needs {library} installed "
+            f"(pip install 'jointaug-plugins[{library}]'); for {_OTHER[library]} use "
+            f"jointaug_plugins.adapters.{_OTHER[library]}"
+        )
+    upstream_fixes.apply_all()
+    return register(library)

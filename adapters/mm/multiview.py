@@ -1,0 +1,118 @@
+"""``JointMultiView``: the library's ``MultiView`` with views drawn jointly, and its ``joint=`` options."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ...transforms.multicrop import MULTICROP_MODES, multicrop_pairs
+from ...transforms.views import JointViews, resolve_specs
+from .transforms import swap_in_place
+
+JOINT_KEYS = ("crop", "blur", "color", "multicrop", "crop_or_blur", "seed")
+
+
+class _FreshCopy:
+    """Runs a view pipeline on its own deep copy of the results dict, as ``MultiView`` does."""
+
+    def __init__(self, pipeline: Callable[[dict], dict | None]) -> None:
+        self.transform = pipeline
+
+    def __call__(self, results: dict) -> dict:
+        out = self.transform(copy.deepcopy(results))
+        if out is None:
+            raise ValueError(
+                f"a JointMultiView view pipeline returned None (a transform dropped the sample): {self.transform}"
+            )
+        return out
+
+
+def parse_joint(joint: Mapping[str, Any] | None, num_views: list[int], where: str = "joint") -> dict[str, Any]:
+    """Check the joint options and turn them into ``JointViews`` arguments (specs, pairs, seed, policy).
+
+    Args:
+        joint: A dict with keys among ``crop``, ``blur``, ``color`` (``None``, a β, or an options dict),
+            ``multicrop`` (``"global"``, ``"local"``, ``"both"``), ``crop_or_blur`` (probability in
+            [0, 1]) and ``seed`` (int >= 0). At least one of crop, blur, color must be on.
+        num_views: The ``MultiView``'s views per pipeline.
+        where: The name of the option in error messages (``joint`` or ``jointaug``).
+    """
+    if joint is None:
+        joint = {}
+    if not isinstance(joint, Mapping):
+        raise TypeError(f"{where} must be a dict with keys {', '.join(JOINT_KEYS)}, e.g. dict(crop=0.0); got {joint!r}")
+    unknown = sorted(str(k) for k in joint if k not in JOINT_KEYS)
+    if unknown:
+        raise ValueError(f"{where} has unknown key(s) {', '.join(unknown)}; valid keys: {', '.join(JOINT_KEYS)}")
+    if all(joint.get(kind) is None for kind in ("crop", "blur", "color")):
+        raise ValueError(
+            f"{where}={dict(joint)} switches nothing on: give crop, blur or color a β (e.g. dict(crop=0.0)); "
+            "to train without joint views on purpose, use the library's MultiView (and jointaug = None)"
+        )
+    mode = joint.get("multicrop")
+    if mode is None:
+        pairs = None  # consecutive (0, 1), (2, 3) ... over the flattened views, checked by JointViews
+    else:
+        if mode not in MULTICROP_MODES:
+            raise ValueError(f"{where}['multicrop'] must be one of {', '.join(MULTICROP_MODES)}; got {mode!r}")
+        if len(num_views) != 2:
+            raise ValueError(
+                f"{where}['multicrop'] needs num_views=[n_global, n_local] (two pipelines); got num_views={num_views}"
+            )
+        pairs = multicrop_pairs(num_views[0], num_views[1], mode)
+    return {
+        "crop": joint.get("crop"),
+        "blur": joint.get("blur"),
+        "color": joint.get("color"),
+        "pairs": pairs,
+        "crop_or_blur": joint.get("crop_or_blur"),
+        "seed": joint.get("seed"),
+    }
+
+
+def make_joint_multiview(library: str) -> type:
+    """The ``JointMultiView`` class for ``library`` (``"mmselfsup"`` or ``"mmpretrain"``)."""
+    MultiView = importlib.import_module(f"{library}.datasets.transforms").MultiView
+
+    class JointMultiView(MultiView):
+        """``MultiView`` whose views are drawn jointly (JointCrop / JointBlur / JointColor).
+
+        Most users never write this class: the config switch ``jointaug = dict(crop=0.0)`` turns the
+        train pipeline's ``MultiView`` into it. Its view pipelines stay as written; the library's
+        ``RandomResizedCrop``, blur and ``ColorJitter`` are swapped for joint subclasses.
+
+        Args:
+            transforms: The view pipelines, as for ``MultiView`` (a list of lists of transform configs).
+            num_views: Views per pipeline, an int or a list (``[2, 6]`` for multi-crop).
+            joint: Which augmentations are joint, a dict with keys ``crop``, ``blur``, ``color`` (each
+                ``None``/absent = off, a β, or an options dict with ``beta``, ``margin``, ``sigma``),
+                ``multicrop`` (``"global"``, ``"local"`` or ``"both"``; needs ``num_views=[n_global,
+                n_local]``), ``crop_or_blur`` (probability of JointCrop rather than JointBlur per pair) and
+                ``seed``. Views are paired (0, 1), (2, 3) ... across the flattened view list (so
+                ``num_views=[1, 1]`` pairs the two asymmetric BYOL views); with ``multicrop`` globals pair
+                among themselves and locals among themselves, an odd last one drawn independently.
+                A kind switched on that a paired view lacks, or that no view has, is refused.
+        """
+
+        def __init__(self, transforms: list, num_views: int | list[int], joint: Mapping[str, Any] | None = None):
+            super().__init__(transforms=transforms, num_views=num_views)
+            options = parse_joint(joint, list(self.num_views))
+            specs = resolve_specs(options["crop"], options["blur"], options["color"], {})
+            for pipeline in self.pipelines:
+                swap_in_place(pipeline, library, specs)
+            self.joint_options = options
+            self.joint_views = JointViews([_FreshCopy(p) for p in self.transforms], **options)
+
+        def transform(self, results: dict) -> dict:
+            outputs = self.joint_views(results)
+            results.update(img=[out["img"] for out in outputs])
+            return results
+
+        def __repr__(self) -> str:
+            return super().__repr__()[:-1] + f", joint={self.joint_options})"
+
+    JointMultiView.__module__ = __name__
+    JointMultiView.__qualname__ = "JointMultiView"
+    return JointMultiView

@@ -1,0 +1,66 @@
+"""solo-learn adapter: joint views switched on by one line in a solo YAML, ``main_pretrain.py`` unchanged.
+
+Add the ``jointaug`` config group to the ``defaults:`` list of a solo-learn YAML as it ships (e.g.
+``scripts/pretrain/cifar/byol.yaml``), above ``- _self_``::
+
+    defaults:
+      - jointaug: crop          # JointCrop(0); also blur, color, crop_or_blur, multicrop_{global,local,both}
+      - _self_
+      - augmentations: asymmetric.yaml
+      ...
+
+The group comes from this package's hydra search-path plugin (``hydra_plugins.jointaug_searchpath``);
+each option sets the ``jointaug`` block and registers :class:`JointAugCallback` under
+``hydra.callbacks``. The callback runs inside the job, before ``main_pretrain.main``, and makes the
+``FullTransformPipeline`` that ``main_pretrain`` builds from its ``augmentations`` joint: symmetric
+recipes (one entry with ``num_crops: 2``) pair their two crops, asymmetric ones (two entries, one crop
+each, e.g. BYOL) pair entry 1 with entry 2, and multi-crop recipes (a global and a local entry) pair
+globals and/or locals as ``jointaug.crop.joint`` says. Each view keeps its own entry's other
+augmentations. Values: in the YAML body (``jointaug: {crop: {beta: -1.0}}``) or on the command line
+(``jointaug.crop.beta=-1.0``).
+
+Never silent: bad keys, ``data.format: dali`` and a switch with no effect stop the run where
+``main_pretrain`` builds its views; a ``jointaug:`` block without the group line is stopped at train
+start by a Lightning guard (:mod:`.guard`, loaded through Lightning's external-callback entry points).
+
+Modules: :mod:`.options` (the block), :mod:`.checks` (build-time checks), :mod:`.order` (group line vs
+``_self_``), :mod:`.pipeline` (the views), :mod:`.callback` (hydra), :mod:`.guard` (Lightning),
+:mod:`.hooks` (jointify plugin for solo's ``GaussianBlur``). solo-learn is imported lazily: parsing and
+building work where it is absent, from the same torchvision operations in solo's order.
+"""
+
+from __future__ import annotations
+
+from ...registry import register_plugin
+from . import hooks
+from .callback import JointAugCallback
+from .checks import check_data_format, check_switch_has_effect
+from .options import JOINTAUG_KEYS, parse_jointaug
+from .order import check_group_order
+from .pipeline import (
+    JointFullTransformPipeline,
+    build_pretrain_transform,
+    build_view_pipeline,
+    check_config,
+    joint_pipeline,
+    solo_available,
+    view_pairs,
+)
+
+register_plugin(hooks, name="jointaug-solo")
+
+__all__ = [
+    "JOINTAUG_KEYS",
+    "JointAugCallback",
+    "JointFullTransformPipeline",
+    "build_pretrain_transform",
+    "build_view_pipeline",
+    "check_config",
+    "check_data_format",
+    "check_group_order",
+    "check_switch_has_effect",
+    "joint_pipeline",
+    "parse_jointaug",
+    "solo_available",
+    "view_pairs",
+]

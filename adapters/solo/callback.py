@@ -1,0 +1,74 @@
+"""Hydra job callback that makes solo-learn's unchanged ``main_pretrain.py`` build joint views."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from .options import describe
+from .pipeline import SOLO_MODULE, JointFullTransformPipeline, check_config, joint_pipeline, solo_available
+
+try:
+    from hydra.experimental.callback import Callback as _HydraCallback
+except ImportError:  # pragma: no cover - hydra-core comes with the solo extra
+    _HydraCallback = object
+
+# What main_pretrain.py builds its training views with; replaced in the running script and in solo's module.
+BUILDERS = ("FullTransformPipeline", "build_transform_pipeline_dali", "PretrainDALIDataModule")
+
+
+def _joint_full_transform_pipeline(options: Mapping[str, Any]) -> Callable[[Sequence[Any]], JointFullTransformPipeline]:
+    """A stand-in for solo's ``FullTransformPipeline`` class: takes its ``NCropAugmentation`` list."""
+
+    def FullTransformPipeline(transforms: Sequence[Any]) -> JointFullTransformPipeline:
+        pipeline = joint_pipeline([(t.transform, t.num_crops) for t in transforms], options)
+        print(f"[jointaug] joint views on ({describe(options)}), pairs {pipeline.pairs}", file=sys.stderr)
+        return pipeline
+
+    return FullTransformPipeline
+
+
+def _refusing(error: Exception) -> Callable[..., Any]:
+    """A stand-in that raises ``error`` when the script builds its pipeline."""
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise error
+
+    return refuse
+
+
+class JointAugCallback(_HydraCallback):
+    """Hydra job callback that switches solo-learn's ``main_pretrain.py`` to joint views.
+
+    Registered under ``hydra.callbacks.jointaug`` by every option of the ``jointaug`` config group
+    (``- jointaug: crop`` in the YAML's ``defaults:``). On job start it checks the ``jointaug`` block
+    (unknown keys, ``data.format: dali``, a switch with no effect, YAML values shadowed by the group) and
+    replaces ``FullTransformPipeline`` in the running script (``__main__``) and in solo's module, so the
+    pipeline ``main_pretrain`` builds is a :class:`JointFullTransformPipeline`.
+
+    Hydra only warns when a callback raises, so a failed check also replaces the pipeline builders with
+    stand-ins that raise the same error: the run stops where ``main_pretrain`` builds its views instead of
+    training without joint views.
+    """
+
+    def on_job_start(self, config: Any, **kwargs: Any) -> None:
+        """Check the config and install the joint (or the refusing) pipeline builders."""
+        try:
+            options = check_config(config)
+        except (TypeError, ValueError) as err:
+            self._install({name: _refusing(err) for name in BUILDERS})
+            raise
+        if options is not None:
+            self._install({"FullTransformPipeline": _joint_full_transform_pipeline(options)})
+
+    @staticmethod
+    def _install(replacements: Mapping[str, Callable[..., Any]]) -> None:
+        targets = [sys.modules.get("__main__")]
+        if solo_available():
+            targets.append(importlib.import_module(SOLO_MODULE))
+        for module in targets:
+            for name, replacement in replacements.items():
+                if module is not None and hasattr(module, name):
+                    setattr(module, name, replacement)

@@ -1,0 +1,109 @@
+"""Build-time checks: a switch that is set must take effect, or the build says so.
+
+Errors (``ValueError``) where the switch would do nothing at all; warnings where it does less than asked.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .options import get
+
+_KIND_SOURCE = {
+    "crop": "rrc.enabled",
+    "blur": "gaussian_blur.prob",
+    "color": "color_jitter.prob",
+}
+
+
+def check_data_format(cfg: Any, options: Mapping[str, Any] | None) -> None:
+    """Joint views are made in the PIL pipeline; refuse the DALI one clearly."""
+    data_format = get(get(cfg, "data", {}), "format", "image_folder")
+    if options is not None and data_format == "dali":
+        raise ValueError(
+            "jointaug works on solo-learn's PIL pipelines (data.format: image_folder or h5); "
+            "data.format: dali builds its augmentations on the GPU and cannot be made joint. "
+            "Set data.format: image_folder, or remove the `- jointaug: ...` line and the jointaug block."
+        )
+
+
+def _prob(aug: Any, key: str) -> float:
+    return float(get(get(aug, key, {}), "prob", 0.0) or 0.0)
+
+
+def _scale(aug: Any) -> tuple[float, float]:
+    rrc = get(aug, "rrc", {})
+    return float(get(rrc, "crop_min_scale", 0.08)), float(get(rrc, "crop_max_scale", 1.0))
+
+
+def view_has(kind: str, aug: Any) -> bool:
+    """Whether an augmentation entry's views contain the transform that ``kind`` makes joint."""
+    if kind == "crop":
+        return bool(get(get(aug, "rrc", {}), "enabled", True))
+    if kind == "blur":
+        return _prob(aug, "gaussian_blur") > 0
+    if kind == "color":
+        return _prob(aug, "color_jitter") > 0
+    return True
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, UserWarning, stacklevel=3)
+
+
+def check_switch_has_effect(
+    augmentations: Sequence[Any], options: Mapping[str, Any], pairs: Sequence[tuple[int, int]]
+) -> None:
+    """Refuse a switch that has no effect on this recipe; warn where it has less effect than asked.
+
+    Args:
+        augmentations: solo's ``augmentations`` entries (``num_crops`` views each, in order).
+        options: Parsed ``jointaug`` options (:func:`~.options.parse_jointaug`).
+        pairs: The view pairs that will be joint.
+
+    Raises:
+        ValueError: no pair at all, or a kind switched on (``crop``, ``blur``, ``color``) that no pair
+            has in both of its views (e.g. JointBlur where every ``gaussian_blur.prob`` is 0).
+    """
+    entry_of = [i for i, aug in enumerate(augmentations) for _ in range(int(get(aug, "num_crops", 1)))]
+    views = [augmentations[i] for i in entry_of]
+    if not pairs:
+        raise ValueError(
+            f"jointaug is on but this recipe's {len(views)} view(s) form no joint pair "
+            f"(num_crops per entry: {[int(get(a, 'num_crops', 1)) for a in augmentations]}, "
+            f"jointaug.crop.joint: {options.get('multicrop')}); nothing would be joint"
+        )
+    for kind, source in _KIND_SOURCE.items():
+        if options.get(kind) is None:
+            continue
+        effective = [(a, b) for a, b in pairs if view_has(kind, views[a]) and view_has(kind, views[b])]
+        if not effective:
+            found = [get(get(aug, source.split(".")[0], {}), source.split(".")[1]) for aug in augmentations]
+            raise ValueError(
+                f"jointaug.{kind} is on but no joint pair has that augmentation in both views "
+                f"({source} per augmentation entry: {found}), so it would have no effect. "
+                f"Turn it on in the augmentations file, or set jointaug.{kind}: null"
+            )
+        if len(effective) < len(pairs):
+            missing = [p for p in pairs if p not in effective]
+            _warn(f"jointaug.{kind} has no effect on pair(s) {missing}: one of their views has no {source}")
+    mode = options.get("multicrop")
+    n_global = int(get(augmentations[0], "num_crops", 1))
+    considered = {"global": range(n_global), "local": range(n_global, len(views))}.get(mode, range(len(views)))
+    paired = {v for pair in pairs for v in pair}
+    unpaired = [v for v in considered if v not in paired]
+    if unpaired:
+        _warn(
+            f"jointaug: view(s) {unpaired} of {len(views)} are left unpaired and drawn independently "
+            f"(pairs: {list(pairs)}); use an even number of crops per entry"
+        )
+    if options.get("crop") is not None:
+        for a, b in pairs:
+            if entry_of[a] != entry_of[b] and _scale(views[a]) != _scale(views[b]):
+                _warn(
+                    f"jointaug: pair ({a}, {b}) joins views of augmentation entries with different crop scales "
+                    f"{_scale(views[a])} and {_scale(views[b])}; for multi-crop recipes set jointaug.crop.joint "
+                    "(global, local or both)"
+                )

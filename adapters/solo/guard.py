@@ -1,0 +1,86 @@
+"""Lightning guard: a ``jointaug`` block that did not make the train views joint stops training.
+
+Registered in ``pyproject.toml`` under Lightning's external-callback entry-point groups
+(``lightning.pytorch.callbacks_factory`` and ``pytorch_lightning.callbacks_factory``), which every
+``Trainer`` loads when it is built. The callback is inert unless the LightningModule carries a solo-style
+``cfg`` whose ``jointaug`` block switches something on; then, at train start, it walks
+``trainer.train_dataloader`` (dataset, ``transform`` ...) and raises unless it finds this package's joint
+views with at least one pair. That catches a ``jointaug:`` block written into a solo YAML without the
+``- jointaug: crop`` group line (or the hydra callback): solo-learn ignores the key and would otherwise
+train with independent views.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import sys
+from typing import Any
+
+from ...drawlog import find_joint_views
+from .options import GROUP_LINE, describe, get, parse_jointaug
+
+
+class JointAugMissingError(RuntimeError):
+    """The config asks for joint views but the trainer's train dataloader does not make them."""
+
+
+def _transform_name(loader: Any) -> str:
+    dataset = get(loader, "dataset")
+    transform = get(dataset, "transform") if dataset is not None else None
+    if transform is None:
+        return type(loader).__name__
+    return f"{type(transform).__module__}.{type(transform).__name__}"
+
+
+def check_trainer(trainer: Any, pl_module: Any) -> None:
+    """Raise :class:`JointAugMissingError` if ``pl_module.cfg.jointaug`` is on but the views are not joint.
+
+    Inert (returns) when the module has no ``cfg``, the ``cfg`` has no ``jointaug`` block, or the block
+    switches nothing on (all of ``crop``, ``blur``, ``color`` null: the explicit opt-out).
+    """
+    cfg = getattr(pl_module, "cfg", None)
+    block = get(cfg, "jointaug") if cfg is not None else None
+    if block is None:
+        return
+    options = parse_jointaug(block)
+    if options is None:
+        return
+    loader = trainer.train_dataloader
+    views = find_joint_views(loader)
+    if any(v.pairs for v in views):
+        pairs = views[0].pairs if len(views) == 1 else [v.pairs for v in views]
+        print(f"[jointaug] guard: train views are joint ({describe(options)}), pairs {pairs}", file=sys.stderr)
+        return
+    found = "joint views with no pair" if views else _transform_name(loader)
+    raise JointAugMissingError(
+        f"jointaug: the config has a `jointaug:` block ({describe(options)}) but the train dataloader's transform "
+        f"is {found}, not jointaug's JointFullTransformPipeline, so training would use independent views: "
+        "solo-learn ignores a `jointaug:` block by itself. Fix: add the line "
+        f"`{GROUP_LINE}` to the YAML's `defaults:` list, above `- _self_` (the block may stay; its values then "
+        "win over the group's). To train without joint views, delete the block (or set jointaug.crop, "
+        "jointaug.blur and jointaug.color to null)."
+    )
+
+
+class _GuardLogic:
+    """The guard's hook; mixed into the ``Callback`` class of the Lightning package that loads it."""
+
+    def on_train_start(self, trainer: Any, pl_module: Any) -> None:
+        check_trainer(trainer, pl_module)
+
+
+@functools.cache
+def _guard_class(module_name: str) -> type:
+    base = importlib.import_module(module_name).Callback
+    return type("JointAugGuard", (_GuardLogic, base), {"__doc__": _GuardLogic.__doc__, "__module__": __name__})
+
+
+def lightning_guard() -> list[Any]:
+    """Entry point of ``lightning.pytorch.callbacks_factory``: the guard as a ``lightning.pytorch`` callback."""
+    return [_guard_class("lightning.pytorch")()]
+
+
+def pytorch_lightning_guard() -> list[Any]:
+    """Entry point of ``pytorch_lightning.callbacks_factory``: the guard as a ``pytorch_lightning`` callback."""
+    return [_guard_class("pytorch_lightning")()]

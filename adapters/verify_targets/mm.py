@@ -1,0 +1,120 @@
+"""``jointaug verify CONFIG.py``: an mmselfsup / mmpretrain config, built as its Runner builds the train pipeline.
+
+The config is read with ``mmengine.Config.fromfile`` (which imports its ``custom_imports``, inheritance
+through ``_base_`` included); a target ``mmselfsup::selfsup/...py`` / ``mmpretrain::...py`` names a config
+shipped inside the library. The train dataset's pipeline (found through dataset wrappers, the
+``jointaug = dict(...)`` switch applied) is built under the config's default scope by
+``jointaug_plugins.adapters.mm.switch.train_pipeline`` and run on ``{'img_path': <the probe PNG>}``;
+its ``inputs`` are the views.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ...hookspecs import hookimpl
+from ...verify import VerifyTarget, VerifyTargetError
+
+LIBRARIES = ("mmselfsup", "mmpretrain")
+_PACKAGE_CONFIG = re.compile(r"^(mmselfsup|mmpretrain|mmcls)::\S+\.py$")
+_HINT_READ = (
+    "this is mmengine's error while reading the config (its _base_ chain and custom_imports); "
+    "the config must load on its own, e.g. python -c \"from mmengine import Config; Config.fromfile('{path}')\""
+)
+
+
+def is_mm_config(target: str) -> bool:
+    """A ``*.py`` file that exists (``file.py:attr`` is the core's form), or ``<library>::<path>.py``."""
+    return bool(_PACKAGE_CONFIG.match(target)) or (target.endswith(".py") and Path(target).is_file())
+
+
+def load_config(target: str, workdir: str) -> Any:
+    """``mmengine.Config`` of ``target``; library-relative targets go through a one-line ``_base_`` config."""
+    try:
+        from mmengine.config import Config
+    except ImportError as err:
+        raise VerifyTargetError(f"{type(err).__name__}: {err}", "pip install 'jointaug-plugins[mmselfsup]'") from err
+    path = target
+    if "::" in target:
+        path = str(Path(workdir) / "jointaug_verify_config.py")
+        Path(path).write_text(f"_base_ = {target!r}\n")
+    try:
+        return Config.fromfile(path)
+    except Exception as err:
+        raise VerifyTargetError(f"{type(err).__name__}: {err}", _HINT_READ.format(path=target)) from err
+
+
+def _library(cfg: Any) -> str:
+    scope = cfg.get("default_scope", None)
+    if scope in LIBRARIES:
+        return scope
+    found = [name for name in LIBRARIES if importlib.util.find_spec(name) is not None]
+    if not found:
+        raise VerifyTargetError(
+            "neither mmselfsup nor mmpretrain is installed", "pip install 'jointaug-plugins[mmselfsup]'"
+        )
+    return found[0]
+
+
+def build_pipeline(cfg: Any) -> tuple[Any, str, list[str]]:
+    """``(train pipeline, library, notes)`` of an mm config, as its Runner would build it."""
+    library = _library(cfg)
+    notes: list[str] = []
+    importlib.import_module(f"{library}.utils").register_all_modules(init_default_scope=False)
+    from ..mm import upstream_fixes
+
+    upstream_fixes.apply_all()  # without them an unmodified config cannot run here (mmcv's hue under numpy 2)
+    notes.append("jointaug's workarounds for mmselfsup/mmcv upstream bugs are applied (see the README)")
+    if "train_dataloader" not in cfg:
+        raise VerifyTargetError(
+            "the config has no train_dataloader", "name an mm training config; for a Python module use file.py:attr"
+        )
+    from ..mm.switch import train_pipeline
+
+    try:
+        return train_pipeline(cfg), library, notes
+    except VerifyTargetError:
+        raise
+    except Exception as err:
+        raise VerifyTargetError(
+            f"{type(err).__name__}: {err}",
+            f"raised while building the train pipeline as the Runner does ({library}'s registries, jointaug's switch)",
+        ) from err
+
+
+class MMViews:
+    """``image -> views`` through an mm pipeline: the image is written once as PNG and loaded by the
+    pipeline's own ``LoadImageFromFile``; the packed ``inputs`` are the views."""
+
+    def __init__(self, pipeline: Any) -> None:
+        self.pipeline = pipeline
+        self._dir = tempfile.TemporaryDirectory(prefix="jointaug-verify-")
+        self._image: tuple[int, str] | None = None
+
+    def __call__(self, image: Any) -> Any:
+        if self._image is None or self._image[0] != id(image):
+            # One file per process and image: DataLoader-style forked workers never share a half-written file.
+            path = str(Path(self._dir.name) / f"probe_{os.getpid()}_{id(image)}.png")
+            image.save(path)
+            self._image = (id(image), path)
+        results = self.pipeline({"img_path": self._image[1]})
+        if results is None:
+            raise ValueError("the train pipeline dropped the sample (returned None)")
+        return results
+
+
+@hookimpl
+def jointaug_verify_target(target: str, args: list[str]) -> VerifyTarget | None:
+    """Build an mm config target (``*.py`` or ``mmselfsup::...py``), else ``None``."""
+    if not target or not is_mm_config(target):
+        return None
+    with tempfile.TemporaryDirectory(prefix="jointaug-verify-cfg-") as workdir:
+        cfg = load_config(target, workdir)
+        pipeline, library, notes = build_pipeline(cfg)
+    return VerifyTarget.from_transform(target, MMViews(pipeline), pipeline, library=library, notes=notes)

@@ -1,0 +1,94 @@
+"""``jointaug verify --config-path DIR --config-name NAME [overrides]``: a solo-learn YAML, composed by hydra.
+
+The YAML is composed as solo-learn's ``main_pretrain.py`` composes it (hydra's compose API: its
+``defaults:`` list, config groups such as ``augmentations``, the ``jointaug`` group of this package's
+search-path plugin, command-line overrides), and its train transform is built by
+``jointaug_plugins.adapters.solo.build_pretrain_transform`` (solo's own ``build_transform_pipeline`` per
+augmentation entry when solo-learn is installed). A YAML's path given as TARGET works too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ...hookspecs import hookimpl
+from ...verify import VerifyTarget, VerifyTargetError
+
+_FLAGS = {"--config-path": "path", "-cp": "path", "--config-name": "name", "-cn": "name"}
+_HINT_COMPOSE = (
+    "this is hydra's error composing the YAML: --config-path must be the folder holding it (and its groups, "
+    "e.g. augmentations/), --config-name its file name; `- jointaug: ...` in defaults needs jointaug-plugins "
+    "installed (its hydra search-path plugin provides the group)"
+)
+
+
+def parse_args(target: str, args: list[str]) -> tuple[Path, str, list[str]] | None:
+    """``(config dir, config name, overrides)`` from ``--config-path/--config-name`` (or ``-cp/-cn``) and
+    the rest of ``args``, or from ``target`` when it is a ``.yaml`` / ``.yml`` path; ``None`` otherwise."""
+    found: dict[str, str] = {}
+    overrides: list[str] = []
+    items = iter(args)
+    for item in items:
+        key, _, value = item.partition("=")
+        if key in _FLAGS:
+            found[_FLAGS[key]] = value if value else next(items, "")
+        else:
+            overrides.append(item)
+    if "name" not in found:
+        if not target.endswith((".yaml", ".yml")):
+            return None
+        path = Path(target)
+        return path.resolve().parent, path.stem, overrides
+    if "path" not in found:
+        raise VerifyTargetError(
+            f"--config-name {found['name']} without --config-path", "add --config-path DIR, the YAML's folder"
+        )
+    name = found["name"]
+    for suffix in (".yaml", ".yml"):
+        name = name.removesuffix(suffix)
+    if target:
+        overrides.insert(0, target)
+    return Path(found["path"]).resolve(), name, overrides
+
+
+def compose_config(config_dir: Path, name: str, overrides: list[str]) -> Any:
+    """The composed solo-learn config (an omegaconf ``DictConfig``)."""
+    try:
+        from hydra import compose, initialize_config_dir
+        from hydra.core.global_hydra import GlobalHydra
+    except ImportError as err:
+        raise VerifyTargetError(f"{type(err).__name__}: {err}", "pip install 'jointaug-plugins[solo]'") from err
+
+    if not config_dir.is_dir():
+        raise VerifyTargetError(f"--config-path {config_dir} is not a folder", _HINT_COMPOSE)
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(version_base=None, config_dir=str(config_dir)):
+            return compose(config_name=name, overrides=overrides)
+    except Exception as err:
+        raise VerifyTargetError(f"{type(err).__name__}: {err}", _HINT_COMPOSE) from err
+    finally:
+        GlobalHydra.instance().clear()
+
+
+@hookimpl
+def jointaug_verify_target(target: str, args: list[str]) -> VerifyTarget | None:
+    """Build a solo-learn YAML target, else ``None``."""
+    parsed = parse_args(target, args)
+    if parsed is None:
+        return None
+    config_dir, name, overrides = parsed
+    cfg = compose_config(config_dir, name, overrides)
+    try:
+        from ..solo import build_pretrain_transform
+
+        transform = build_pretrain_transform(cfg)
+    except Exception as err:
+        raise VerifyTargetError(
+            f"{type(err).__name__}: {err}",
+            "this is what jointaug-plugins' solo adapter reports when it builds the views from the YAML "
+            "(its augmentations list, data.dataset and the jointaug block)",
+        ) from err
+    label = f"{config_dir / name}.yaml" + (f" {' '.join(overrides)}" if overrides else "")
+    return VerifyTarget.from_transform(label, transform, transform, library="solo-learn")

@@ -1,0 +1,283 @@
+"""The measurement of ``jointaug verify``: run a target's views, read back crop areas, compare pairs.
+
+Statistic, per checked pair ``(i, j)`` with measured crop areas ``s_i, s_j`` (fractions of the image):
+``P(s_j / s_i > 2)``, estimated symmetrically as ``#{max/min > 2} / (2 n)``; this has the expectation
+of the one-sided ``P(s_j/s_i > 2)`` that the closed forms give (both joint and independent pairs are
+symmetric in the two views) and half its variance. Its standard error is ``sqrt(q (1 - q) / n) / 2``
+with ``q`` the measured fraction of ``max/min > 2``.
+
+Expected values: ``expected_joint`` is the JC(β) closed form for the pair's scale range and β (β = 0
+when the pipeline does not draw the pair jointly; with ``crop_or_blur = p`` the mixture
+``p JC + (1 - p) independent``); ``expected_independent`` is a Monte Carlo (200,000 pairs) of the
+core's copy of torchvision's independent sampler (``sample_crop_box_pairs``) on the probe image, which
+includes the attempt loop's bias and the pixel rounding the measurement sees. The verdict is whichever
+expectation the measurement is closer to; when the two are less than 3 standard errors apart it is
+"not measured". With the default ``n`` they are at least 8 standard errors apart (at 0.08-1.0 and
+800 pairs, about 19), so the measurement lies >= 4 standard errors from the decision midpoint.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from .boxes import sample_crop_box_pairs
+from .sampling import independent_ratio_sf, joint_ratio_sf
+from .spec import JointSpec
+from .transforms.views import consecutive_pairs
+from .verify_probe import as_gray, coordinate_image, design_probe, estimate_cycles, profiles
+from .verify_walk import CropRange
+
+MC_PAIRS = 200_000
+MIN_N, MAX_N = 800, 5000
+NOT_MEASURED = {
+    "blur": "a blur shows only as the attenuation of the probe's two frequencies; sigmas below ~0.5 px change it by "
+    "under 1 %, less than the crop's own resize does, and P(s2/s1 > 2) of sigmas hinges on those small values "
+    "(each view's apply coin also leaves few pairs where both views blur)",
+    "color": "on the gray probe saturation and hue do nothing, and brightness and contrast mix with normalisation, "
+    "clipping and solarisation; the colour factors cannot be read back reliably",
+}
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's, numpy's and torch's global generators (the libraries' transforms draw from them)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def as_views(output: Any) -> list[Any]:
+    """The list of views in what a multi-view transform returned (list, tuple, batch tensor, or an mm
+    results dict with ``inputs`` / ``img``)."""
+    if isinstance(output, dict):
+        for key in ("inputs", "img", "views"):
+            if key in output:
+                return as_views(output[key])
+        raise ValueError(f"the transform returned a dict without inputs/img/views: keys {sorted(output)}")
+    if isinstance(output, torch.Tensor) and output.ndim == 4:
+        return list(output)
+    if isinstance(output, (list, tuple)):
+        return [v["img"] if isinstance(v, dict) else v for v in output]
+    raise ValueError(f"the transform returned a {type(output).__name__}, not a list of views")
+
+
+def _p_gt_2(a: np.ndarray, b: np.ndarray) -> float:
+    ratio = np.maximum(a, b) / np.minimum(a, b)
+    return float(np.mean(ratio > 2.0)) / 2.0
+
+
+def _expected(crops: tuple[CropRange, CropRange], spec: JointSpec | None, crop_or_blur, side: int, seed: int):
+    """``(expected_joint, expected_independent, extra)`` for one pair."""
+    first, second = crops
+    generator = torch.Generator().manual_seed(seed)
+    boxes_a = sample_crop_box_pairs(side, side, MC_PAIRS, first.scale, first.ratio, None, generator).double()
+    boxes_b = (
+        boxes_a
+        if first == second
+        else sample_crop_box_pairs(side, side, MC_PAIRS, second.scale, second.ratio, None, generator).double()
+    )
+    area_a = boxes_a[:, 0, 2] * boxes_a[:, 0, 3] / side**2
+    area_b = boxes_b[:, 1, 2] * boxes_b[:, 1, 3] / side**2
+    independent = _p_gt_2(area_a.numpy(), area_b.numpy())
+    lo, hi = first.scale
+    beta_spec = spec or JointSpec(beta=0.0)
+    extra = {
+        "scale": [lo, hi],
+        "beta": beta_spec.beta,
+        "joint_configured": spec is not None,
+        "expected_independent_method": f"monte carlo, core sampler, {MC_PAIRS} pairs on the {side} px probe",
+        "expected_independent_closed_form": independent_ratio_sf(2.0, lo, hi) if hi / lo > 2 else 0.0,
+    }
+    if first.scale != second.scale:
+        extra["note"] = (
+            f"the two views' crop scales differ ({first.scale} and {second.scale}); joint value uses the first"
+        )
+    try:
+        joint = joint_ratio_sf(2.0, lo, hi, beta_spec) if hi / lo > 2 else 0.0
+    except ValueError as err:
+        extra["note"] = f"no joint value: {err}"
+        return None, independent, extra
+    if spec is not None and crop_or_blur is not None:
+        joint = crop_or_blur * joint + (1 - crop_or_blur) * independent
+        extra["crop_or_blur"] = crop_or_blur
+    return joint, independent, extra
+
+
+def _default_n(pairs_expected: list[tuple[float | None, float]]) -> int:
+    """Pairs needed so every pair's two expectations are >= 8 standard errors apart, in [800, 5000]."""
+    needed = MIN_N
+    for joint, independent in pairs_expected:
+        if joint is None or joint == independent:
+            continue
+        variance = max(q * (1 - q) / 4 for q in (2 * joint, 2 * independent))
+        needed = max(needed, math.ceil(64 * variance / (joint - independent) ** 2))
+    return min(needed, MAX_N)
+
+
+def _crop_entry(pair, areas, readable, expected) -> dict[str, Any]:
+    i, j = pair
+    joint, independent, extra = expected
+    ok = readable[:, i] & readable[:, j]
+    count = int(ok.sum())
+    entry = {"views": [i, j], "kind": "crop", "measured": None, "stderr": None}
+    entry.update(expected_joint=joint, expected_independent=independent, verdict="not measured", pairs_read=count)
+    entry.update(extra)
+    if count < max(20, 0.5 * len(ok)):
+        entry["reason"] = f"only {count} of {len(ok)} pairs showed the probe image in both views"
+        return entry
+    a, b = areas[ok, i], areas[ok, j]
+    q = float(np.mean(np.maximum(a, b) / np.minimum(a, b) > 2.0))
+    stderr = math.sqrt(max(q * (1 - q), 1.0 / count) / count) / 2
+    entry.update(measured=q / 2, stderr=stderr, area_range=[float(min(a.min(), b.min())), float(max(a.max(), b.max()))])
+    if joint is None:
+        entry["reason"] = "no joint value for this scale range"
+        return entry
+    separation = abs(joint - independent) / stderr
+    entry["separation_se"] = separation
+    if separation < 3:
+        entry["reason"] = f"joint and independent differ by only {separation:.1f} standard errors; raise --n"
+        return entry
+    entry["verdict"] = "joint" if abs(q / 2 - joint) < abs(q / 2 - independent) else "independent"
+    return entry
+
+
+def _other_kinds(pair, layout, same_layout: bool) -> list[dict[str, Any]]:
+    """Entries for the blur / colour of a pair: present in both views, reported as not measured."""
+    entries = []
+    for kind in ("blur", "color"):
+        if not same_layout or not all(kind in layout.kinds[v] for v in pair):
+            continue
+        spec = (layout.specs or {}).get(kind) if tuple(pair) in layout.pairs else None
+        entries.append({
+            "views": list(pair), "kind": kind, "measured": None, "stderr": None, "expected_joint": None,
+            "expected_independent": None, "verdict": "not measured", "joint_configured": spec is not None,
+            "beta": None if spec is None else spec.beta, "reason": NOT_MEASURED[kind],
+        })  # fmt: skip
+    return entries
+
+
+class _Runs(torch.utils.data.Dataset):
+    """Run ``i`` of the views on the probe image -> ``(view count, [(x, y) profiles of each measured view])``."""
+
+    def __init__(self, views: Any, image: Any, n: int, measured: list[int]) -> None:
+        self.views, self.image, self.n, self.measured = views, image, n, measured
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, index: int) -> tuple[int, list[tuple[np.ndarray, np.ndarray]]]:
+        views = as_views(self.views(self.image))
+        return len(views), [profiles(views[v]) for v in self.measured]
+
+
+def _identity(item: Any) -> Any:
+    return item
+
+
+def _seed_worker(worker_id: int) -> None:
+    # torch seeds its own and Python's generator per worker; numpy's (mmcv's transforms draw from it) is not.
+    np.random.seed(torch.initial_seed() % 2**32)
+
+
+def _runs(dataset: _Runs, workers: int):
+    if workers <= 0 or "fork" not in torch.multiprocessing.get_all_start_methods():
+        return (dataset[i] for i in range(len(dataset)))
+    # fork: the target is inherited, never pickled (it may hold lambdas, temp files, registries).
+    return torch.utils.data.DataLoader(
+        dataset, batch_size=None, num_workers=workers, collate_fn=_identity, worker_init_fn=_seed_worker,
+        multiprocessing_context="fork",
+    )  # fmt: skip
+
+
+def _measure(target, design, n: int, n_views: int, measured: list[int], progress, workers: int):
+    """``(areas, readable)``, each ``(n, n_views)``: crop areas read back from ``n`` runs of the views."""
+    signals: dict[tuple[int, int], list[np.ndarray]] = {(v, axis): [] for v in measured for axis in (0, 1)}
+    iterator = _runs(_Runs(target.views, coordinate_image(design), n, measured), workers)
+    if progress is not None:
+        iterator = progress(iterator, total=n, desc="verify", unit="img", leave=False)
+    for count, views in iterator:
+        if count != n_views:
+            raise ValueError(f"the transform returned {count} views, earlier {n_views}")
+        for v, pair in zip(measured, views):
+            for axis, profile in enumerate(pair):
+                signals[(v, axis)].append(np.asarray(profile))
+    areas = np.ones((n, n_views))
+    readable = np.ones((n, n_views), dtype=bool)
+    for (v, _axis), rows in signals.items():
+        k, r2 = estimate_cycles(np.stack(rows), design)
+        areas[:, v] *= k / design.cycles
+        readable[:, v] &= r2 >= 0.15 + 10.0 / len(rows[0])
+    return areas, readable
+
+
+def _failed(err: Exception) -> Exception:
+    from .verify import VerifyTargetError
+
+    return VerifyTargetError(
+        f"the transform failed on the probe image: {type(err).__name__}: {err}",
+        "the views are built from a 3-channel uint8 PIL image (mm: a PNG file read by LoadImageFromFile); "
+        "run it on such an image to see the full traceback",
+    )
+
+
+def run(target, n: int | None = None, seed: int = 0, progress: Any = None, workers: int = 2) -> dict[str, Any]:
+    """Measure ``target`` (a :class:`~jointaug_plugins.verify.VerifyTarget`) on ``n`` images (``None``: the
+    default, >= 800), run in ``workers`` forked processes (0: in this one), and return the report:
+    ``target, library, n, seed, workers, pairs`` (entries with ``views, kind, measured, stderr,
+    expected_joint, expected_independent, verdict``), ``views``, ``view_sizes``, ``coordinator``,
+    ``probe``, ``notes``, ``seconds``."""
+    start = time.perf_counter()
+    seed_everything(seed)
+    layout = target.layout
+    notes = [*target.notes, *layout.notes]
+    try:
+        first = as_views(target.views(coordinate_image(design_probe(64, 256, 0.25))))  # 512 px: learn the views
+        shapes = [as_gray(v).shape for v in first]
+    except Exception as err:
+        raise _failed(err) from err
+    pairs, crops = layout.pairs, layout.crops
+    same_layout = layout.n_views == len(first)
+    if not same_layout:
+        if layout.n_views is not None:
+            notes.append(
+                f"the transform describes {layout.n_views} views but returned {len(first)}: pairing as they come"
+            )
+        pairs, crops = consecutive_pairs(len(first)), [crops[0]] * len(first)
+    report: dict[str, Any] = {"target": target.name, "library": target.library, "n": n, "seed": seed}
+    report.update(workers=workers, views=len(first), view_sizes=[list(s) for s in shapes])
+    report["coordinator"] = layout.coordinator
+    if not pairs:
+        notes.append(f"{len(first)} view(s) and no pair to check")
+        return {**report, "pairs": [], "notes": notes, "seconds": time.perf_counter() - start}
+    measured = sorted({v for p in pairs for v in p})
+    fractions = [min(math.sqrt(c.scale[0] * c.ratio[0]), math.sqrt(c.scale[0] / c.ratio[1]), 1.0) for c in crops]
+    design = design_probe(
+        min(min(shapes[v]) for v in measured),
+        max(max(shapes[v]) for v in measured),
+        min(fractions[v] for v in measured),
+    )
+    crop_spec = (layout.specs or {}).get("crop")
+    cache: dict[tuple, tuple] = {}  # pairs with the same crops and coupling share their expectations
+    expected = {}
+    for p in pairs:
+        key = (crops[p[0]], crops[p[1]], same_layout and p in layout.pairs)
+        if key not in cache:
+            cache[key] = _expected(key[:2], crop_spec if key[2] else None, layout.crop_or_blur, design.side, seed)
+        expected[p] = cache[key]
+    if n is None:
+        n = report["n"] = _default_n([(e[0], e[1]) for e in expected.values()])
+    try:
+        areas, readable = _measure(target, design, n, len(first), measured, progress, workers)
+    except Exception as err:
+        raise _failed(err) from err
+    entries = []
+    for pair in pairs:
+        entries.append(_crop_entry(pair, areas, readable, expected[pair]))
+        entries.extend(_other_kinds(pair, layout, same_layout))
+    report.update(pairs=entries, probe={"side": design.side, "cycles": design.cycles, "rho": design.rho}, notes=notes)
+    return {**report, "seconds": time.perf_counter() - start}

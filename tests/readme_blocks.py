@@ -1,0 +1,54 @@
+"""The README's code blocks, each with the marker that says how the test suite runs it.
+
+Every fenced block of README.md is preceded by an HTML comment ``<!-- readme-test: KIND [ARGS] -->``
+(invisible on GitHub). The tests select blocks by kind and run their text verbatim:
+
+* ``python [continues] [needs=NAME,...]``: executed; ``continues`` runs it in the namespace of the
+  previous python block, ``needs`` names variables the test provides (``image``: a PIL image).
+* ``mm-config LIBRARY``: pasted at the end of configs based on the library's shipped configs.
+* ``solo-defaults``: the ``defaults:`` list of a solo-learn YAML, with the switch line; ``solo-body``: lines
+  written in the body of such a YAML.
+* ``shell``: commands run in the repository root.
+* ``skip REASON``: not run here, with the reason (install steps that ``make`` itself performs).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+_FENCE = re.compile(r"^```(\w*)\n(.*?)^```\s*$", re.M | re.S)
+_MARKER = re.compile(r"<!-- readme-test: ([\w-]+)([^>]*?)\s*-->\s*$")
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str
+    args: tuple[str, ...]
+    lang: str
+    text: str
+    line: int
+
+    @property
+    def name(self) -> str:
+        return f"README.md:{self.line}:{self.kind}"
+
+
+def blocks(path: Path = README) -> list[Block]:
+    """All fenced blocks of ``path``; a block without a marker right above it gets kind ``unmarked``."""
+    source = path.read_text()
+    found = []
+    for match in _FENCE.finditer(source):
+        before = source[: match.start()].rstrip("\n").rsplit("\n", 1)[-1]
+        marker = _MARKER.search(before)
+        kind, args = (marker.group(1), tuple(marker.group(2).split())) if marker else ("unmarked", ())
+        line = source.count("\n", 0, match.start()) + 1
+        found.append(Block(kind, args, match.group(1), match.group(2), line))
+    return found
+
+
+def of_kind(kind: str, *args: str) -> list[Block]:
+    """The blocks of one kind whose arguments start with ``args``."""
+    return [b for b in blocks() if b.kind == kind and b.args[: len(args)] == args]

@@ -1,0 +1,542 @@
+"""The solo-learn switch: one line, ``- jointaug: crop``, in the ``defaults:`` of a YAML in solo-learn's layout.
+
+The YAMLs are written here, in solo-learn's layout (``defaults:`` with ``_self_`` first, an
+``augmentations`` group file, a ``wandb`` group, a ``hydra:`` block with ``output_subdir: null`` and
+``run.dir``), and composed by hydra through this package's search-path plugin. Every way the switch could
+fail silently has a test that it now raises or warns. A hydra app that builds its views the way
+solo-learn's ``main_pretrain.py`` does runs in a subprocess, with Lightning, end to end.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from images import make_image
+
+pytest.importorskip("hydra")
+
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from torch.utils.data import DataLoader
+
+from jointaug_plugins import JointSpec
+from jointaug_plugins.adapters.solo import JointAugCallback, build_pretrain_transform, check_config
+from jointaug_plugins.adapters.solo.guard import JointAugMissingError, check_trainer
+from jointaug_plugins.sampling import joint_ratio_sf
+
+TARGET = "jointaug_plugins.adapters.solo.JointAugCallback"
+OPTIONS = ("crop", "blur", "color", "crop_or_blur", "multicrop_global", "multicrop_local", "multicrop_both")
+JC0 = joint_ratio_sf(2, 0.08, 1.0, JointSpec(0.0))  # 0.3623
+
+
+def _entry(num_crops: int, blur: float = 0.5, color: float = 0.8, scale: tuple[float, float] = (0.08, 1.0)) -> str:
+    """One entry of an ``augmentations`` file, in solo-learn's schema."""
+    return f"""- rrc:
+    enabled: True
+    crop_min_scale: {scale[0]}
+    crop_max_scale: {scale[1]}
+  color_jitter:
+    prob: {color}
+    brightness: 0.4
+    contrast: 0.4
+    saturation: 0.2
+    hue: 0.1
+  grayscale:
+    prob: 0.2
+  gaussian_blur:
+    prob: {blur}
+  solarization:
+    prob: 0.0
+  equalization:
+    prob: 0.0
+  horizontal_flip:
+    prob: 0.5
+  crop_size: 32
+  num_crops: {num_crops}
+"""
+
+
+AUGMENTATIONS = {
+    "two_views": _entry(2),  # symmetric (SimCLR-like): one entry, two crops
+    "one_each": _entry(1, blur=0.0) + "\n" + _entry(1, blur=0.0),  # asymmetric (BYOL on CIFAR): no blur at all
+    "three_views": _entry(3),
+    "no_jitter": _entry(2, color=0.0),
+    "half_blur": _entry(2) + "\n" + _entry(2, blur=0.0),
+    "multicrop": _entry(2, scale=(0.4, 1.0)) + "\n" + _entry(4, scale=(0.05, 0.4)),
+}
+
+
+def write_recipe(
+    root: Path,
+    name: str = "recipe",
+    *,
+    switch: str | None = "crop",
+    above_self: bool = True,
+    body: str = "",
+    augmentations: str = "two_views",
+    data_format: str = "image_folder",
+) -> Path:
+    """A solo-learn-style primary YAML (plus its group files) in ``root``; ``switch`` is the one added line."""
+    (root / "augmentations").mkdir(parents=True, exist_ok=True)
+    (root / "wandb").mkdir(exist_ok=True)
+    for aug_name, text in AUGMENTATIONS.items():
+        (root / "augmentations" / f"{aug_name}.yaml").write_text(text)
+    (root / "wandb" / "private.yaml").write_text('enabled: False\nproject: "test"\n')
+    line = [f"  - jointaug: {switch}"] if switch else []
+    defaults = [*(line if above_self else []), "  - _self_", *([] if above_self else line)]
+    text = "\n".join(
+        [
+            "defaults:",
+            *defaults,
+            f"  - augmentations: {augmentations}.yaml",
+            "  - wandb: private.yaml",
+            "  - override hydra/hydra_logging: disabled",
+            "  - override hydra/job_logging: disabled",
+            "",
+            "# no hydra outputs, as solo-learn's own YAMLs",
+            "hydra:",
+            "  output_subdir: null",
+            "  run:",
+            "    dir: .",
+            "",
+            body,
+            'name: "test-recipe"',
+            'method: "simclr"',
+            "data:",
+            "  dataset: cifar10",
+            '  train_path: "./datasets"',
+            f'  format: "{data_format}"',
+            "  num_workers: 0",
+            "optimizer:",
+            "  batch_size: 4",
+            "max_epochs: 1",
+            "",
+        ]
+    )
+    path = root / f"{name}.yaml"
+    path.write_text(text)
+    return path
+
+
+def compose_recipe(path: Path, *overrides: str, hydra_node: bool = True):
+    with initialize_config_dir(config_dir=str(path.parent), version_base="1.2"):
+        return compose(config_name=path.stem, overrides=list(overrides), return_hydra_config=hydra_node)
+
+
+def p_ratio_gt_2(transform, pairs=((0, 1),), n: int = 1000) -> np.ndarray:
+    """``P(s2/s1 > 2)`` per pair, from the crop areas the draw records hold."""
+    image = make_image(0, (96, 128))
+    ratios = []
+    for _ in range(n):
+        _, records = transform.call_with_draw(image)
+        areas = {r.view: r.params["area"] for r in records if r.kind == "crop"}
+        ratios.append([areas[b] / areas[a] for a, b in pairs])
+    return np.mean(np.asarray(ratios) > 2, axis=0)
+
+
+# --- the group and the callback --------------------------------------------------------------------------
+
+
+def test_search_path_plugin_exposes_the_jointaug_group(tmp_path):
+    from hydra.core.plugins import Plugins
+    from hydra.plugins.search_path_plugin import SearchPathPlugin
+
+    assert "JointAugSearchPathPlugin" in [p.__name__ for p in Plugins.instance().discover(SearchPathPlugin)]
+    path = write_recipe(tmp_path)
+    with initialize_config_dir(config_dir=str(path.parent), version_base="1.2"):
+        options = GlobalHydra.instance().config_loader().get_group_options("jointaug")
+    assert set(OPTIONS) <= set(options)
+
+
+@pytest.mark.parametrize("option", OPTIONS)
+@pytest.mark.parametrize("above_self", [True, False], ids=["above_self", "below_self"])
+def test_each_option_registers_the_callback_beside_solos_hydra_block(tmp_path, option, above_self):
+    aug = "multicrop" if option.startswith("multicrop") else "two_views"
+    cfg = compose_recipe(write_recipe(tmp_path, switch=option, above_self=above_self, augmentations=aug))
+    assert cfg.hydra.callbacks.jointaug._target_ == TARGET
+    assert cfg.hydra.output_subdir is None and cfg.hydra.run.dir == "."
+    assert set(cfg.jointaug) == {"crop", "blur", "color", "crop_or_blur", "seed"}
+    assert cfg.hydra.runtime.choices.jointaug == option
+    assert check_config(cfg) is not None
+
+
+@pytest.mark.parametrize("augmentations", ["two_views", "one_each"])
+@pytest.mark.parametrize("above_self", [True, False], ids=["above_self", "below_self"])
+def test_the_one_line_gives_joint_crops(tmp_path, augmentations, above_self):
+    path = write_recipe(tmp_path, above_self=above_self, augmentations=augmentations)
+    transform = build_pretrain_transform(compose_recipe(path, "jointaug.seed=0"))
+    assert transform.pairs == [(0, 1)]
+    assert abs(p_ratio_gt_2(transform)[0] - JC0) < 0.04
+
+
+def test_without_the_line_nothing_changes(tmp_path):
+    cfg = compose_recipe(write_recipe(tmp_path, switch=None))
+    assert "jointaug" not in cfg and not cfg.hydra.callbacks
+    assert check_config(cfg) is None
+    transform = build_pretrain_transform(cfg)
+    assert all(spec is None for spec in transform.specs.values())
+
+
+def test_beta_from_the_command_line(tmp_path):
+    path = write_recipe(tmp_path, above_self=False)
+    transform = build_pretrain_transform(compose_recipe(path, "jointaug.crop.beta=-3", "jointaug.seed=0"))
+    assert transform.specs["crop"].beta == -3.0
+    expected = joint_ratio_sf(2, 0.08, 1.0, JointSpec(-3.0))  # 0.486: harder pairs than JC(0)'s 0.362
+    assert expected > JC0 + 0.1
+    assert abs(p_ratio_gt_2(transform)[0] - expected) < 0.04
+
+
+def test_beta_in_the_yaml_body_with_the_line_above_self(tmp_path):
+    body = "jointaug:\n  crop:\n    beta: 2.0\n  seed: 0\n"
+    cfg = compose_recipe(write_recipe(tmp_path, body=body))
+    assert cfg.jointaug.crop.beta == 2.0 and cfg.jointaug.crop.margin == 0.1  # body wins, group fills the rest
+    transform = build_pretrain_transform(cfg)
+    expected = joint_ratio_sf(2, 0.08, 1.0, JointSpec(2.0))  # 0.281: easier pairs than JC(0)'s 0.362
+    assert abs(p_ratio_gt_2(transform)[0] - expected) < 0.04
+
+
+def test_multicrop_options_pair_globals_or_locals(tmp_path):
+    for mode, pairs in [("global", [(0, 1)]), ("local", [(2, 3), (4, 5)]), ("both", [(0, 1), (2, 3), (4, 5)])]:
+        path = write_recipe(tmp_path, switch=f"multicrop_{mode}", augmentations="multicrop")
+        transform = build_pretrain_transform(compose_recipe(path, "jointaug.seed=0"))
+        assert transform.pairs == pairs
+    p_global, p_local = p_ratio_gt_2(transform, [(0, 1), (2, 3)], n=800)
+    assert abs(p_global - joint_ratio_sf(2, 0.4, 1.0, JointSpec(0.0))) < 0.04
+    assert abs(p_local - joint_ratio_sf(2, 0.05, 0.4, JointSpec(0.0))) < 0.04
+
+
+def test_crop_or_blur_option(tmp_path):
+    transform = build_pretrain_transform(compose_recipe(write_recipe(tmp_path, switch="crop_or_blur")))
+    assert transform.crop_or_blur == 0.5
+    assert transform.specs["crop"] is not None and transform.specs["blur"] is not None
+
+
+# --- every silent path now raises or warns ------------------------------------------------------------------
+
+
+def _plain_loader(cfg) -> DataLoader:
+    """A DataLoader over a dataset whose transform is solo's plain (independent) multi-view pipeline."""
+    from jointaug_plugins.adapters.solo import build_view_pipeline
+
+    class FullTransformPipeline:  # solo-learn's shape: a list of per-view pipelines, applied in order
+        def __init__(self, transforms):
+            self.transforms = transforms
+
+        def __call__(self, x):
+            return [t(x) for t in self.transforms]
+
+    views = [build_view_pipeline("cifar10", a) for a in cfg.augmentations for _ in range(a.num_crops)]
+    return DataLoader(SimpleNamespace(transform=FullTransformPipeline(views)), batch_size=2)
+
+
+def test_a_jointaug_block_without_the_line_stops_training(tmp_path):
+    cfg = compose_recipe(write_recipe(tmp_path, switch=None, body="jointaug:\n  crop: {beta: 0.0}\n"))
+    assert check_config(cfg) is not None  # a valid block ...
+    trainer = SimpleNamespace(train_dataloader=_plain_loader(cfg))  # ... that solo never read
+    with pytest.raises(JointAugMissingError, match=r"solo-learn ignores a `jointaug:` block.*- jointaug: crop"):
+        check_trainer(trainer, SimpleNamespace(cfg=cfg))
+
+
+def test_guard_is_inert_without_a_block_and_passes_joint_views(tmp_path):
+    cfg = compose_recipe(write_recipe(tmp_path, switch=None))
+    check_trainer(SimpleNamespace(train_dataloader=_plain_loader(cfg)), SimpleNamespace(cfg=cfg))  # no block
+    check_trainer(SimpleNamespace(train_dataloader=None), SimpleNamespace())  # not a solo module
+    off = compose_recipe(write_recipe(tmp_path, name="off"), "jointaug.crop=null")  # the explicit opt-out
+    check_trainer(SimpleNamespace(train_dataloader=_plain_loader(off)), SimpleNamespace(cfg=off))
+    on = compose_recipe(write_recipe(tmp_path, name="on"))
+    loader = DataLoader(SimpleNamespace(transform=build_pretrain_transform(on)), batch_size=2)
+    check_trainer(SimpleNamespace(train_dataloader=loader), SimpleNamespace(cfg=on))
+
+
+_ENTRY_POINT_CHECK = """
+import importlib, sys
+from importlib.metadata import entry_points
+package = sys.argv[1]
+lightning = importlib.import_module(package)
+factories = [ep for ep in entry_points(group=package + ".callbacks_factory") if ep.name == "jointaug_solo_guard"]
+assert factories, "entry point missing: reinstall the package (pip install -e .)"
+callbacks = factories[0].load()()
+assert len(callbacks) == 1 and isinstance(callbacks[0], lightning.Callback)
+trainer = lightning.Trainer(accelerator="cpu", devices=1, logger=False, enable_checkpointing=False)
+print("GUARDS", [type(cb).__name__ for cb in trainer.callbacks if type(cb).__name__ == "JointAugGuard"])
+"""
+
+
+@pytest.mark.parametrize("package", ["lightning.pytorch", "pytorch_lightning"])
+def test_guard_is_a_lightning_external_callback(tmp_path, package):
+    """Every Trainer loads the guard through Lightning's external-callback entry points. Run from a fresh
+    folder, as a user would (a stale ``*.egg-info`` in the current folder would hide installed metadata)."""
+    pytest.importorskip(package)
+    script = tmp_path / "check.py"
+    script.write_text(_ENTRY_POINT_CHECK)
+    result = subprocess.run([sys.executable, str(script), package], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "GUARDS ['JointAugGuard']" in result.stdout
+
+
+def test_a_misspelled_key_raises(tmp_path):
+    cfg = compose_recipe(write_recipe(tmp_path), "+jointaug.crp=0.0")
+    with pytest.raises(ValueError, match=r"unknown key\(s\) crp; valid keys: crop, blur, color"):
+        check_config(cfg)
+    with pytest.raises(ValueError, match=r"jointaug\.crop has unknown option\(s\) bta"):
+        build_pretrain_transform(compose_recipe(write_recipe(tmp_path, name="b"), "+jointaug.crop.bta=1"))
+
+
+def test_dali_is_refused(tmp_path):
+    cfg = compose_recipe(write_recipe(tmp_path, data_format="dali"))
+    with pytest.raises(ValueError, match=r"data\.format: dali"):
+        build_pretrain_transform(cfg)
+    with pytest.raises(ValueError, match=r"data\.format: dali"):
+        JointAugCallback().on_job_start(config=cfg)
+
+
+@pytest.mark.parametrize("option", ["blur", "crop_or_blur"])
+def test_joint_blur_where_no_view_blurs_raises(tmp_path, option):
+    cfg = compose_recipe(write_recipe(tmp_path, switch=option, augmentations="one_each"))
+    message = r"jointaug\.blur is on but no joint pair.*gaussian_blur\.prob per augmentation entry: \[0\.0, 0\.0\]"
+    with pytest.raises(ValueError, match=message):
+        build_pretrain_transform(cfg)
+
+
+def test_joint_blur_on_some_pairs_only_warns(tmp_path):
+    cfg = compose_recipe(write_recipe(tmp_path, switch="blur", augmentations="half_blur"))
+    with pytest.warns(UserWarning, match=r"jointaug\.blur has no effect on pair\(s\) \[\(2, 3\)\]"):
+        build_pretrain_transform(cfg)
+
+
+def test_joint_color_without_colour_jitter_raises(tmp_path):
+    cfg = compose_recipe(write_recipe(tmp_path, switch="color", augmentations="no_jitter"))
+    with pytest.raises(ValueError, match=r"jointaug\.color is on but no joint pair.*color_jitter\.prob"):
+        build_pretrain_transform(cfg)
+
+
+def test_an_unpaired_view_warns(tmp_path):
+    cfg = compose_recipe(write_recipe(tmp_path, augmentations="three_views"))
+    with pytest.warns(UserWarning, match=r"view\(s\) \[2\] of 3 are left unpaired"):
+        build_pretrain_transform(cfg)
+
+
+def test_a_multicrop_option_on_a_single_entry_recipe_raises(tmp_path):
+    cfg = compose_recipe(write_recipe(tmp_path, switch="multicrop_global"))
+    with pytest.raises(ValueError, match="needs two augmentation entries, global then local; got 1"):
+        build_pretrain_transform(cfg)
+
+
+def test_a_body_value_replaced_by_the_group_raises(tmp_path):
+    """The line below ``- _self_``: the group's beta 0 would silently replace the body's -1."""
+    path = write_recipe(tmp_path, above_self=False, body="jointaug:\n  crop:\n    beta: -1.0\n")
+    cfg = compose_recipe(path)
+    assert cfg.jointaug.crop.beta == 0.0  # what hydra does: the group, merged after _self_, wins
+    with pytest.raises(ValueError, match=r"sets jointaug\.crop\.beta: -1\.0 \(in effect: 0\.0\).*above `- _self_`"):
+        build_pretrain_transform(cfg)
+    assert check_config(compose_recipe(path, "jointaug.crop.beta=-1.0")).get("crop").beta == -1.0  # CLI is fine
+    assert check_config(compose_recipe(path, hydra_node=False)) is not None  # no hydra node: no file to compare
+    # The group added on the command line instead of the line is merged after _self_ too.
+    cli_group = write_recipe(tmp_path, name="cli", switch=None, body="jointaug:\n  crop:\n    beta: -1.0\n")
+    with pytest.raises(ValueError, match=r"the group line `\+jointaug=crop \(command line\)`"):
+        check_config(compose_recipe(cli_group, "+jointaug=crop"))
+
+
+# --- end to end: a hydra app built like solo-learn's main_pretrain.py, with Lightning ----------------------
+
+_APP = """
+import sys
+
+import hydra
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import DataLoader, Dataset
+
+try:
+    import lightning.pytorch as pl
+except ImportError:
+    import pytorch_lightning as pl
+
+from jointaug_plugins.adapters.solo import build_view_pipeline
+
+
+class NCropAugmentation:
+    def __init__(self, transform, num_crops):
+        self.transform, self.num_crops = transform, num_crops
+
+    def __call__(self, x):
+        return [self.transform(x) for _ in range(self.num_crops)]
+
+
+class FullTransformPipeline:
+    def __init__(self, transforms):
+        self.transforms = transforms
+
+    def __call__(self, x):
+        return [view for t in self.transforms for view in t(x)]
+
+
+class Images(Dataset):
+    def __init__(self, transform):
+        self.transform = transform
+
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, i):
+        pixels = np.random.default_rng(i).integers(0, 255, (40, 48, 3), dtype=np.uint8)
+        return i, self.transform(Image.fromarray(pixels)), 0
+
+
+class Method(pl.LightningModule):
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        self.head = torch.nn.Linear(3, 1)
+
+    def training_step(self, batch, batch_idx):
+        _, views, _ = batch
+        return sum(self.head(v.mean((2, 3))).pow(2).mean() for v in views)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+@hydra.main(version_base="1.2")
+def main(cfg):
+    pipelines = [NCropAugmentation(build_view_pipeline(cfg.data.dataset, a), a.num_crops) for a in cfg.augmentations]
+    transform = FullTransformPipeline(pipelines)
+    print("BUILT", type(transform).__name__, getattr(transform, "pairs", None), flush=True)
+    loader = DataLoader(Images(transform), batch_size=4, num_workers=0)
+    trainer = pl.Trainer(
+        accelerator="cpu", devices=1, max_steps=2, logger=False, enable_checkpointing=False,
+        enable_progress_bar=False, enable_model_summary=False,
+    )
+    trainer.fit(Method(cfg), loader)
+    print("TRAINED", flush=True)
+
+
+main()
+"""
+
+
+def _lightning_available() -> bool:
+    import importlib.util
+
+    return any(importlib.util.find_spec(name) is not None for name in ("lightning", "pytorch_lightning"))
+
+
+@pytest.mark.skipif(not _lightning_available(), reason="needs lightning or pytorch_lightning")
+@pytest.mark.parametrize(
+    "case, recipe",
+    [
+        ("switch", {}),
+        ("unmodified", {"switch": None}),
+        ("block_without_line", {"switch": None, "body": "jointaug:\n  crop: {beta: 0.0}\n"}),
+    ],
+)
+def test_hydra_app_like_main_pretrain_end_to_end(tmp_path, case, recipe):
+    path = write_recipe(tmp_path / "conf", **recipe)
+    app = tmp_path / "main_pretrain.py"
+    app.write_text(_APP)
+    command = [sys.executable, str(app), "--config-path", str(path.parent), "--config-name", path.stem]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    log = result.stdout + result.stderr
+    if case == "switch":
+        assert result.returncode == 0, log[-3000:]
+        assert "BUILT JointFullTransformPipeline [(0, 1)]" in result.stdout
+        assert "[jointaug] guard: train views are joint (crop β=0)" in result.stderr
+        assert "TRAINED" in result.stdout
+    elif case == "unmodified":
+        assert result.returncode == 0, log[-3000:]
+        assert "BUILT FullTransformPipeline None" in result.stdout and "TRAINED" in result.stdout
+        assert "[jointaug]" not in log
+    else:
+        assert result.returncode != 0
+        assert "BUILT FullTransformPipeline None" in result.stdout and "TRAINED" not in result.stdout
+        assert "JointAugMissingError" in log and "solo-learn ignores a `jointaug:` block" in log
+
+
+# --- solo-learn itself (installed from its repository; skipped where it is not) ---------------------------
+
+
+def _solo_checkout() -> Path | None:
+    import importlib.util
+
+    spec = importlib.util.find_spec("solo")
+    if spec is None or spec.origin is None:
+        return None
+    root = Path(spec.origin).resolve().parents[1]
+    found = (root / "main_pretrain.py").is_file() and (root / "scripts" / "pretrain" / "cifar").is_dir()
+    return root if found else None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_solo_checkout() is None, reason="solo-learn is not installed from a source checkout")
+@pytest.mark.parametrize("case", ["switch", "block_without_line"])
+def test_solo_main_pretrain_unchanged_with_the_one_line(tmp_path, case):
+    """solo-learn's own main_pretrain.py and its shipped byol.yaml, plus the one line (or the old mistake)."""
+    import shutil
+
+    root = _solo_checkout()
+    conf = tmp_path / "cifar"
+    shutil.copytree(root / "scripts" / "pretrain" / "cifar", conf)
+    text = (conf / "byol.yaml").read_text()
+    if case == "switch":
+        text = text.replace("defaults:\n", "defaults:\n  - jointaug: crop\n", 1)
+    else:
+        text += "\njointaug:\n  crop: {beta: 0.0}\n"
+    (conf / "byol.yaml").write_text(text)
+    images = tmp_path / "images"
+    images.mkdir()
+    for i in range(8):
+        make_image(i, (40, 48)).save(images / f"{i}.png")
+    overrides = [
+        "data.dataset=custom", f"data.train_path={images}", "data.val_path=null", "++data.no_labels=True",
+        "data.num_workers=0", "optimizer.batch_size=4", "accelerator=cpu", 'devices="1"', "strategy=auto",
+        "precision=32", "sync_batchnorm=False", "max_epochs=1", "++limit_train_batches=2", "wandb.enabled=False",
+        "checkpoint.enabled=False", "auto_resume.enabled=False",
+    ]  # fmt: skip
+    command = [sys.executable, str(root / "main_pretrain.py"), "--config-path", str(conf), "--config-name", "byol"]
+    result = subprocess.run([*command, *overrides], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    log = result.stdout + result.stderr
+    if case == "switch":
+        assert result.returncode == 0, log[-3000:]
+        assert "[jointaug] joint views on (crop β=0), pairs [(0, 1)]" in log
+        assert "[jointaug] guard: train views are joint" in log
+    else:
+        assert result.returncode != 0 and "solo-learn ignores a `jointaug:` block" in log
+
+
+# --- the README's blocks, verbatim ------------------------------------------------------------------------
+
+
+def _with_readme_defaults(path: Path) -> Path:
+    """``path``'s ``defaults:`` list replaced by the README's block (which names ``asymmetric.yaml``)."""
+    from readme_blocks import of_kind
+
+    (block,) = of_kind("solo-defaults")
+    (path.parent / "augmentations" / "asymmetric.yaml").write_text(_entry(1, blur=1.0) + "\n" + _entry(1, blur=0.1))
+    text = path.read_text()
+    start = text.index("defaults:\n")
+    end = text.index("\n\n", start) + 1
+    path.write_text(text[:start] + block.text + text[end:])
+    return path
+
+
+def test_readme_defaults_block_switches_a_solo_yaml(tmp_path):
+    path = _with_readme_defaults(write_recipe(tmp_path, switch=None))
+    cfg = compose_recipe(path)
+    assert cfg.hydra.callbacks.jointaug._target_ == TARGET
+    transform = build_pretrain_transform(cfg)
+    assert abs(p_ratio_gt_2(transform, n=900)[0] - JC0) < 0.04
+
+
+def test_readme_body_block_sets_beta_in_the_yaml(tmp_path):
+    from readme_blocks import of_kind
+
+    (body,) = of_kind("solo-body")
+    path = _with_readme_defaults(write_recipe(tmp_path, switch=None, body=body.text))
+    transform = build_pretrain_transform(compose_recipe(path))
+    assert transform.specs["crop"].beta == -1.0
