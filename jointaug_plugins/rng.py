@@ -10,9 +10,10 @@ lazily, in the process that draws, from
   torch is seeded (as Lightning's ``seed_everything`` and mmengine's ``randomness.seed`` do);
 * elsewhere: ``(seed, rank)``, or ``(rank, torch.initial_seed())`` without a seed.
 
-Without a seed, a number drawn from torch's global generator when the source is built is mixed in
-too, so two transforms built in one process never share a stream, and a run reproduces whenever
-torch is seeded before the transforms are built.
+Without a seed, the source's creation number in its process is mixed in too, so two transforms built
+in one process never share a stream, and a run reproduces whenever torch is seeded (the creation
+order being the same). Building a source never consumes torch's global generator, so switching
+joint views on does not shift the user's model initialisation.
 
 The rank is read from ``torch.distributed`` when it is initialised, else from the ``RANK``
 environment variable that torchrun, Lightning and mmengine set, and is recorded when the object is
@@ -21,11 +22,15 @@ pickled so that ``spawn`` workers, where neither exists, still know it.
 
 from __future__ import annotations
 
+import itertools
 import os
 from typing import Any
 
 import numpy as np
 import torch
+
+# Creation numbers of unseeded sources in this process (a copy in a worker keeps the number it had).
+_CREATED = itertools.count(1)
 
 
 def current_rank() -> int:
@@ -51,9 +56,9 @@ class GeneratorSource:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
             raise ValueError(f"seed must be None or an int >= 0, got {seed!r}")
         self.seed = seed
-        # Without a seed, a number drawn from torch's global generator at construction keeps two
-        # transforms of one process apart, and reproduces whenever torch is seeded before building.
-        self._instance = 0 if seed is not None else int(torch.randint(0, 2**62, (1,)).item())
+        # Without a seed, the creation number keeps two transforms of one process apart; it is not drawn
+        # from torch's global generator, which would shift the user's own random stream.
+        self._instance = 0 if seed is not None else next(_CREATED)
         self._rank_hint: int | None = None
         self._generator: torch.Generator | None = None
         self._owner: tuple[int, int] | None = None
@@ -82,7 +87,6 @@ class GeneratorSource:
             self._generator = torch.Generator().manual_seed(int(state) & ((1 << 63) - 1))
             self._owner = owner
         return self._generator
-
 
     def __getstate__(self) -> dict[str, Any]:
         rank = current_rank() if self._rank_hint is None else self._rank_hint

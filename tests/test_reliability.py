@@ -175,3 +175,28 @@ def test_jointify_refuses_a_switched_on_kind_it_cannot_convert_and_keeps_it_when
     joint = jointify(views, crop=0.0)  # colour off: the jitter stays as it is, drawn per view
     assert type(joint.view_transforms[0].transforms[1]) is T.ColorJitter
     assert type(joint.view_transforms[0].transforms[0]) is JointRandomResizedCrop
+
+
+def test_building_unseeded_transforms_leaves_torchs_global_generator_alone():
+    """An unseeded source must not draw from torch's global RNG: that would shift the user's own
+    stream (model initialisation) merely by switching joint views on."""
+    from jointaug_plugins.rng import GeneratorSource
+
+    torch.manual_seed(0)
+    before = torch.get_rng_state()
+    sources = [GeneratorSource(), GeneratorSource()]
+    views = JointViews([T.Compose([JointRandomResizedCrop(8)])] * 2, crop=0.0)
+    assert torch.equal(torch.get_rng_state(), before)
+    # Two unseeded sources of one process still draw different streams ...
+    first, second = (torch.rand(4, generator=s.generator) for s in sources)
+    assert not torch.equal(first, second)
+    views(Image.new("RGB", (16, 12)))
+    assert torch.equal(torch.get_rng_state(), before)  # ... and drawing leaves the global stream alone too
+
+
+@pytest.mark.parametrize("shape", [(3, 0, 10), (3, 10, 0), (2, 3, 0, 4)])
+def test_empty_tensors_are_refused_naming_the_size(shape):
+    with pytest.raises(ValueError, match=r"height \d+ and width \d+: both must be >= 1"):
+        JointRandomResizedCrop(8)(torch.zeros(shape))
+    with pytest.raises(ValueError, match="both must be >= 1"):
+        JointRandomResizedCrop(8)(Image.new("RGB", (0, 5)))

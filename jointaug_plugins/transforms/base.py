@@ -57,6 +57,12 @@ class JointTransform(Transform):
                 raise TypeError(
                     f"{type(self).__name__} takes tensors shaped (..., C, H, W), got shape {tuple(image.shape)}"
                 )
+            height, width = (image.shape[-2], image.shape[-1]) if isinstance(image, torch.Tensor) else image.size[::-1]
+            if height < 1 or width < 1:
+                raise ValueError(
+                    f"{type(self).__name__} got an image of height {height} and width {width}: both must be >= 1 "
+                    f"({describe_input(image)})"
+                )
             if isinstance(image, PIL.Image.Image) and self.pil_modes is not None and image.mode not in self.pil_modes:
                 raise ValueError(
                     f"{type(self).__name__} cannot process PIL images of mode {image.mode!r}; supported modes: "
