@@ -17,6 +17,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from images import make_image
+from solo_layout import entry
 
 pytest.importorskip("hydra")
 
@@ -34,40 +35,13 @@ OPTIONS = ("crop", "blur", "color", "crop_or_blur", "multicrop_global", "multicr
 JC0 = joint_ratio_sf(2, 0.08, 1.0, JointSpec(0.0))  # 0.3623
 
 
-def _entry(num_crops: int, blur: float = 0.5, color: float = 0.8, scale: tuple[float, float] = (0.08, 1.0)) -> str:
-    """One entry of an ``augmentations`` file, in solo-learn's schema."""
-    return f"""- rrc:
-    enabled: True
-    crop_min_scale: {scale[0]}
-    crop_max_scale: {scale[1]}
-  color_jitter:
-    prob: {color}
-    brightness: 0.4
-    contrast: 0.4
-    saturation: 0.2
-    hue: 0.1
-  grayscale:
-    prob: 0.2
-  gaussian_blur:
-    prob: {blur}
-  solarization:
-    prob: 0.0
-  equalization:
-    prob: 0.0
-  horizontal_flip:
-    prob: 0.5
-  crop_size: 32
-  num_crops: {num_crops}
-"""
-
-
 AUGMENTATIONS = {
-    "two_views": _entry(2),  # symmetric (SimCLR-like): one entry, two crops
-    "one_each": _entry(1, blur=0.0) + "\n" + _entry(1, blur=0.0),  # asymmetric (BYOL on CIFAR): no blur at all
-    "three_views": _entry(3),
-    "no_jitter": _entry(2, color=0.0),
-    "half_blur": _entry(2) + "\n" + _entry(2, blur=0.0),
-    "multicrop": _entry(2, scale=(0.4, 1.0)) + "\n" + _entry(4, scale=(0.05, 0.4)),
+    "two_views": entry(2),  # symmetric (SimCLR-like): one entry, two crops
+    "one_each": entry(1, blur=0.0) + "\n" + entry(1, blur=0.0),  # asymmetric (BYOL on CIFAR): no blur at all
+    "three_views": entry(3),
+    "no_jitter": entry(2, color=0.0),
+    "half_blur": entry(2) + "\n" + entry(2, blur=0.0),
+    "multicrop": entry(2, scale=(0.4, 1.0)) + "\n" + entry(4, scale=(0.05, 0.4)),
 }
 
 
@@ -517,7 +491,7 @@ def _with_readme_defaults(path: Path) -> Path:
     from readme_blocks import of_kind
 
     (block,) = of_kind("solo-defaults")
-    (path.parent / "augmentations" / "asymmetric.yaml").write_text(_entry(1, blur=1.0) + "\n" + _entry(1, blur=0.1))
+    (path.parent / "augmentations" / "asymmetric.yaml").write_text(entry(1, blur=1.0) + "\n" + entry(1, blur=0.1))
     text = path.read_text()
     start = text.index("defaults:\n")
     end = text.index("\n\n", start) + 1

@@ -15,6 +15,7 @@ import pytest
 import torch
 import torchvision.transforms as T
 from PIL import ImageFilter
+from solo_layout import entry
 from torchvision.transforms import functional as F
 
 from jointaug_plugins.cli import main
@@ -231,30 +232,7 @@ def test_mm_config_error_is_the_library_message(tmp_path, capsys):
 
 # solo-learn -------------------------------------------------------------------------------------------------
 
-SOLO_AUGMENTATIONS = """\
-- rrc:
-    enabled: True
-    crop_min_scale: 0.08
-    crop_max_scale: 1.0
-  color_jitter:
-    prob: 0.8
-    brightness: 0.4
-    contrast: 0.4
-    saturation: 0.2
-    hue: 0.1
-  grayscale:
-    prob: 0.2
-  gaussian_blur:
-    prob: 0.5
-  solarization:
-    prob: 0.0
-  equalization:
-    prob: 0.0
-  horizontal_flip:
-    prob: 0.5
-  crop_size: 32
-  num_crops: 2
-"""
+SOLO_AUGMENTATIONS = entry(2)  # one entry, two crops (SimCLR-like), solo-learn's schema
 SOLO_YAML = """\
 defaults:
 {group}  - _self_
