@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint venv clean
+.PHONY: demo test test-floor lint venv clean
 
 venv: $(STAMP)
 
@@ -29,5 +29,26 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/python -m ruff check .
 
+# The version floor that pyproject.toml states, run for real: the core and lightly tests in .venv-floor with
+# torch 2.1.2 / torchvision 0.16.2 from PyPI (CUDA builds, ~2.5 GB downloaded once, then from pip's cache;
+# wheels for Python <= 3.11 only) and numpy < 2 (torch 2.1 was built against numpy 1.x).
+FLOOR_VENV := .venv-floor
+FLOOR_STAMP := $(FLOOR_VENV)/.installed
+FLOOR_PINS := torch==2.1.2 torchvision==0.16.2 "numpy<2"
+FLOOR_TESTS := tests/test_core.py tests/test_draw.py tests/test_contract.py tests/test_reliability.py \
+	tests/test_batch.py tests/test_import_graph.py tests/test_dino_multicrop.py tests/test_tools_extra.py \
+	tests/test_lightly.py tests/test_lightly_dino.py
+
+$(FLOOR_STAMP): pyproject.toml
+	test -x $(FLOOR_VENV)/bin/python || $(PYTHON) -m venv $(FLOOR_VENV)
+	$(FLOOR_VENV)/bin/python -m pip install -q --upgrade pip
+	$(FLOOR_VENV)/bin/python -m pip install -q $(FLOOR_PINS)
+	$(FLOOR_VENV)/bin/python -m pip install -q -e '.[lightly,dev]' $(FLOOR_PINS)
+	touch $(FLOOR_STAMP)
+
+test-floor: $(FLOOR_STAMP)
+	$(FLOOR_VENV)/bin/python -c 'import torch, torchvision; print("floor: torch", torch.__version__, "torchvision", torchvision.__version__)'
+	$(FLOOR_VENV)/bin/python -m pytest -q $(FLOOR_TESTS)
+
 clean:
-	rm -rf $(VENV) jointaug-demo .pytest_cache
+	rm -rf $(VENV) $(FLOOR_VENV) jointaug-demo .pytest_cache

@@ -19,14 +19,12 @@ loggers whose ``experiment`` has ``add_histogram_raw`` (TensorBoard), the histog
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..drawlog import LOG_RATIO_EDGES, DrawLogSink, DrawSummary, attach_draw_log, find_joint_views, reduce_summary
+from ..drawlog import DrawLogSession, DrawLogSink, DrawSummary, raw_histograms
 
 __all__ = ["JointDrawLogger"]  # noqa: F822 - made on first access by __getattr__
 
@@ -78,53 +76,40 @@ class _DrawLoggerLogic:
     ) -> None:
         super().__init__()
         self.source = source
-        self.directory = None if directory is None else Path(directory)
-        self.quantities = quantities
         self.prefix = prefix
         self.log_histogram = log_histogram
-        self.flush_every = flush_every
-        self.flush_seconds = flush_seconds
-        self.sink: DrawLogSink | None = None
-        self.last_summary: DrawSummary | None = None  # the last epoch's, summed over ranks
-        self.rank_summary: DrawSummary | None = None  # the last epoch's, this rank's own
-        self._own_directory: Path | None = None
-        self._views: list[Any] = []
-        self._previous_sinks: list[Any] = []
+        self.session = DrawLogSession(directory, quantities, flush_every, flush_seconds)
 
-    def _attach(self, trainer: Any, candidates: list[Any]) -> bool:
-        candidates = [c for c in candidates if c is not None]
-        if not candidates or not find_joint_views(candidates):
-            return False
-        if self.directory is None:
-            self._own_directory = Path(tempfile.mkdtemp(prefix="jointaug-draws-"))
-            directory = self._own_directory
-        else:
-            directory = self.directory / f"rank-{trainer.global_rank}"
-        self._views = find_joint_views(candidates)
-        self._previous_sinks = [jv.draw_sink for jv in self._views]
-        self.sink = attach_draw_log(
-            candidates,
-            directory=directory,
-            quantities=self.quantities,
-            flush_every=self.flush_every,
-            flush_seconds=self.flush_seconds,
-        )
-        return True
+    @property
+    def sink(self) -> DrawLogSink | None:
+        """The attached sink (``None`` outside ``fit``)."""
+        return self.session.sink
+
+    @property
+    def last_summary(self) -> DrawSummary | None:
+        """The last epoch's draws, summed over ranks."""
+        return self.session.last_summary
+
+    @property
+    def rank_summary(self) -> DrawSummary | None:
+        """The last epoch's draws of this rank alone."""
+        return self.session.rank_summary
 
     def setup(self, trainer: Any, pl_module: Any, stage: str) -> None:
-        if stage != "fit" or self.sink is not None:
+        if stage != "fit" or self.session.attached:
             return
         if self.source is not None:
-            if not self._attach(trainer, [self.source]):
+            if not self.session.attach([self.source], trainer.global_rank):
                 raise ValueError(f"JointDrawLogger: no JointViews found in source={type(self.source).__name__}")
             return
         data_source = getattr(getattr(trainer, "fit_loop", None), "_data_source", None)
-        self._attach(trainer, [pl_module, trainer.datamodule, getattr(data_source, "instance", None)])
+        candidates = [pl_module, trainer.datamodule, getattr(data_source, "instance", None)]
+        self.session.attach(candidates, trainer.global_rank)
 
     def on_train_start(self, trainer: Any, pl_module: Any) -> None:
-        if self.sink is not None:
+        if self.session.attached:
             return
-        if self._attach(trainer, [trainer.train_dataloader]):
+        if self.session.attach([trainer.train_dataloader], trainer.global_rank):
             warnings.warn(
                 "JointDrawLogger found the JointViews only in the running train dataloader: draws made by DataLoader "
                 "workers already started are not logged (the first epoch's, or every epoch's with persistent "
@@ -135,59 +120,26 @@ class _DrawLoggerLogic:
             warnings.warn("JointDrawLogger: no JointViews found in the model or its data; nothing to log", stacklevel=2)
 
     def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
-        if self.sink is None:
+        if not self.session.attached:
             return
-        summary = self.sink.collect()
-        self.rank_summary = summary
-        world = getattr(trainer, "world_size", 1)
 
         def sum_ranks(tensor):
             return trainer.strategy.reduce(tensor.to(pl_module.device), reduce_op="sum")
 
-        summary = reduce_summary(summary, self.sink.quantities, sum_ranks if world > 1 else None)
-        self.last_summary = summary
+        summary = self.session.end_period(sum_ranks if getattr(trainer, "world_size", 1) > 1 else None)
         if summary.empty:
             return
-        metrics = summary.metrics(self.prefix)
-        pl_module.log_dict(metrics, on_step=False, on_epoch=True)
+        pl_module.log_dict(summary.metrics(self.prefix), on_step=False, on_epoch=True)
         if self.log_histogram and trainer.is_global_zero:
-            self._log_histograms(trainer, summary)
-
-    def _log_histograms(self, trainer: Any, summary: DrawSummary) -> None:
-        import numpy as np
-
-        limits = LOG_RATIO_EDGES[1:].tolist()
-        for logger in getattr(trainer, "loggers", []):
-            experiment = getattr(logger, "experiment", None)
-            add = getattr(experiment, "add_histogram_raw", None)
-            if add is None:
-                continue
-            for key, g in summary.groups.items():
-                if g["n"] == 0:
-                    continue
-                counts = np.asarray(g["hist"], dtype=np.float64)
-                filled = np.nonzero(counts)[0]
-                add(
-                    tag=f"{self.prefix}/{key}/log_ratio",
-                    min=float(LOG_RATIO_EDGES[filled[0]]),
-                    max=float(LOG_RATIO_EDGES[filled[-1] + 1]),
-                    num=int(g["n"]),
-                    sum=float((counts * (LOG_RATIO_EDGES[:-1] + LOG_RATIO_EDGES[1:]) / 2).sum()),
-                    sum_squares=float(g["sum_sq"]),
-                    bucket_limits=limits,
-                    bucket_counts=counts.tolist(),
-                    global_step=trainer.global_step,
-                )
+            for logger in getattr(trainer, "loggers", []):
+                add = getattr(getattr(logger, "experiment", None), "add_histogram_raw", None)
+                if add is not None:
+                    for histogram in raw_histograms(summary, self.prefix):
+                        add(**histogram, global_step=trainer.global_step)
 
     def teardown(self, trainer: Any, pl_module: Any, stage: str) -> None:
-        if stage != "fit":
-            return
-        for jv, previous in zip(self._views, self._previous_sinks):
-            jv.draw_sink = previous
-        self._views, self._previous_sinks, self.sink = [], [], None
-        if self._own_directory is not None:
-            shutil.rmtree(self._own_directory, ignore_errors=True)
-            self._own_directory = None
+        if stage == "fit":
+            self.session.close()
 
 
 _CLASS: type | None = None

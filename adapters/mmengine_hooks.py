@@ -25,10 +25,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import shutil
-import tempfile
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 try:
@@ -39,7 +36,7 @@ except ImportError as err:  # pragma: no cover - only without mmengine
         "jointaug_plugins.adapters.mmengine_hooks needs mmengine: pip install 'jointaug-plugins[mmpretrain]'"
     ) from err
 
-from ..drawlog import LOG_RATIO_EDGES, DrawLogSink, DrawSummary, attach_draw_log, find_joint_views, reduce_summary
+from ..drawlog import LOG_RATIO_EDGES, DrawLogSession, DrawLogSink, DrawSummary, raw_histograms
 
 __all__ = ["JointDrawLoggerHook"]
 
@@ -77,42 +74,29 @@ class JointDrawLoggerHook(Hook):
             raise ValueError(f"interval must be None or an int >= 0, got {interval!r}")
         self.interval = interval or 0
         self.source = source
-        self.directory = directory
-        self.quantities = quantities
         self.prefix = prefix
         self.log_histogram = log_histogram
-        self.flush_every = flush_every
-        self.flush_seconds = flush_seconds
-        self.sink: DrawLogSink | None = None
-        self.last_summary: DrawSummary | None = None
-        self._epoch = DrawSummary()
-        self._own_directory: Path | None = None
-        self._views: list[Any] = []
-        self._previous_sinks: list[Any] = []
+        self.session = DrawLogSession(directory, quantities, flush_every, flush_seconds)
+
+    @property
+    def sink(self) -> DrawLogSink | None:
+        """The attached sink (``None`` outside the run)."""
+        return self.session.sink
+
+    @property
+    def last_summary(self) -> DrawSummary | None:
+        """The last epoch's draws, summed over ranks."""
+        return self.session.last_summary
 
     def before_train(self, runner) -> None:
-        if self.sink is not None:
+        if self.session.attached:
             return
         target = self.source if self.source is not None else runner.train_dataloader
-        self._views = find_joint_views(target)
-        if not self._views:
+        if not self.session.attach([target], runner.rank):
             runner.logger.warning(
                 f"JointDrawLoggerHook: no JointViews found in {type(target).__name__}; nothing to log"
             )
             return
-        self._previous_sinks = [jv.draw_sink for jv in self._views]
-        if self.directory is None:
-            self._own_directory = Path(tempfile.mkdtemp(prefix="jointaug-draws-"))
-            directory = self._own_directory
-        else:
-            directory = Path(self.directory) / f"rank-{runner.rank}"
-        self.sink = attach_draw_log(
-            self._views,
-            directory=directory,
-            quantities=self.quantities,
-            flush_every=self.flush_every,
-            flush_seconds=self.flush_seconds,
-        )
         self._restart_started_workers(runner)
 
     @staticmethod
@@ -144,34 +128,30 @@ class JointDrawLoggerHook(Hook):
                 "draws of their first pass through the data are not logged"
             )
 
-    def _collect(self) -> None:
-        if self.sink is not None:
-            self._epoch.merge(self.sink.collect())
-
-    def _reduced(self, runner) -> DrawSummary:
+    @staticmethod
+    def _sum_ranks(runner):
+        if runner.world_size <= 1:
+            return None
         from mmengine import dist
 
         def sum_ranks(tensor):
             dist.all_reduce(tensor, op="sum")
             return tensor
 
-        return reduce_summary(self._epoch, self.sink.quantities, sum_ranks if runner.world_size > 1 else None)
+        return sum_ranks
 
     def after_train_iter(self, runner, batch_idx: int, data_batch: Any = None, outputs: Any = None) -> None:
-        if self.sink is None or not self.interval or not self.every_n_train_iters(runner, self.interval):
+        if not self.session.attached or not self.interval or not self.every_n_train_iters(runner, self.interval):
             return
-        self._collect()
-        summary = self._reduced(runner)
+        self.session.collect()
+        summary = self.session.reduced(self._sum_ranks(runner))
         if not summary.empty:
             runner.message_hub.update_scalars({f"train/{k}": v for k, v in summary.metrics(self.prefix).items()})
 
     def after_train_epoch(self, runner) -> None:
-        if self.sink is None:
+        if not self.session.attached:
             return
-        self._collect()
-        summary = self._reduced(runner)
-        self._epoch = DrawSummary()
-        self.last_summary = summary
+        summary = self.session.end_period(self._sum_ranks(runner))
         if summary.empty:
             return
         metrics = summary.metrics(self.prefix)
@@ -200,40 +180,18 @@ class JointDrawLoggerHook(Hook):
         runner.logger.info("; ".join(parts))
 
     def _histograms(self, runner, summary: DrawSummary, step: int) -> None:
-        import numpy as np
-
         backends = getattr(runner.visualizer, "_vis_backends", {}) or {}
         for backend in backends.values():
             try:
                 add = getattr(backend.experiment, "add_histogram_raw", None)
             except Exception:  # a backend that cannot start: skip its histograms
                 add = None
-            if add is None:
-                continue
-            for key, g in summary.groups.items():
-                counts = np.asarray(g["hist"], dtype=np.float64)
-                filled = np.nonzero(counts)[0]
-                if not len(filled):
-                    continue
-                add(
-                    tag=f"{self.prefix}/{key}/log_ratio",
-                    min=float(LOG_RATIO_EDGES[filled[0]]),
-                    max=float(LOG_RATIO_EDGES[filled[-1] + 1]),
-                    num=int(g["n"]),
-                    sum=float((counts * (LOG_RATIO_EDGES[:-1] + LOG_RATIO_EDGES[1:]) / 2).sum()),
-                    sum_squares=float(g["sum_sq"]),
-                    bucket_limits=LOG_RATIO_EDGES[1:].tolist(),
-                    bucket_counts=counts.tolist(),
-                    global_step=step,
-                )
+            if add is not None:
+                for histogram in raw_histograms(summary, self.prefix):
+                    add(**histogram, global_step=step)
 
     def after_run(self, runner) -> None:
-        for jv, previous in zip(self._views, self._previous_sinks):
-            jv.draw_sink = previous
-        self._views, self._previous_sinks, self.sink = [], [], None
-        if self._own_directory is not None:
-            shutil.rmtree(self._own_directory, ignore_errors=True)
-            self._own_directory = None
+        self.session.close()
 
 
 def _register() -> None:

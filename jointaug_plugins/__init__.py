@@ -3,13 +3,19 @@
 The core draws the augmentation parameters of a positive pair jointly instead of independently
 (AAAI 2025, "Enhancing Contrastive Learning Inspired by the Philosophy of 'The Blind Men and the
 Elephant'"). It imports no SSL library; ``jointaug_plugins.adapters`` connects it to lightly,
-solo-learn and mmselfsup / mmpretrain.
+solo-learn, mmselfsup / mmpretrain and DINO.
+
+The public names: the coordinator :class:`JointViews` (``draw`` / ``draw_batch`` / ``apply``), the
+joint transforms, :func:`jointify`, the draw's data classes, the batched on-device crop, the batched
+box sampler, and the plugin API (``hookimpl``, ``register_plugin``, ``JointSpec``).
 """
 
+from .batch import JointResizedCropBatch
 from .boxes import sample_crop_box_pairs
+from .draw import ColorDraw, CropDraw, DrawRecord, ImageDraw, ScalarDraw, SliceDraw, ViewDraw, unbatch
 from .hookspecs import hookimpl
+from .jointify import jointify
 from .registry import register_plugin
-from .sampling import half_width, sample_pairs
 from .spec import JointSpec
 from .transforms import (
     JointColorJitter,
@@ -19,26 +25,32 @@ from .transforms import (
     JointTransform,
     JointViews,
     ScalarJointTransform,
-    jointify,
     multicrop_pairs,
 )
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ColorDraw",
+    "CropDraw",
+    "DrawRecord",
+    "ImageDraw",
     "JointColorJitter",
     "JointGaussianBlur",
     "JointMultiCrop",
     "JointRandomResizedCrop",
+    "JointResizedCropBatch",
     "JointSpec",
     "JointTransform",
     "JointViews",
+    "ScalarDraw",
     "ScalarJointTransform",
-    "half_width",
+    "SliceDraw",
+    "ViewDraw",
     "hookimpl",
     "jointify",
     "multicrop_pairs",
     "register_plugin",
     "sample_crop_box_pairs",
-    "sample_pairs",
+    "unbatch",
 ]

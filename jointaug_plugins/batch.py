@@ -1,7 +1,8 @@
 """Joint views of a whole batch in one call, on any device (the on-device augmentation path).
 
-:class:`JointResizedCropBatch` draws the crop boxes of all pairs with the batched sampler
-(:func:`~jointaug_plugins.sample_crop_box_pairs`, the same box distribution as the per-image path)
+:class:`JointResizedCropBatch` makes the draws of all images with the coordinator's batched draw
+(:meth:`JointViews.draw_batch <jointaug_plugins.JointViews.draw_batch>`: the same numbers as the
+per-image path's draws from the same uniforms), turns them into boxes with the batched box function,
 and crops and resizes every view with one ``torchvision.ops.roi_align`` call. On a GPU this replaces
 the per-image PIL work of the data loader; on a CPU the per-image uint8 path is faster.
 """
@@ -13,10 +14,12 @@ from collections.abc import Sequence
 import torch
 from torchvision.ops import roi_align
 
-from ._checks import check_probability, check_range, check_size
-from .boxes import sample_crop_box_pairs
-from .rng import GeneratorSource
-from .spec import JointSpec, SpecLike
+from ._checks import check_probability, check_size
+from .boxes import crop_boxes_batch
+from .draw import ImageDraw
+from .spec import SpecLike
+from .transforms.crop import JointRandomResizedCrop
+from .transforms.views import JointViews
 
 
 class JointResizedCropBatch(torch.nn.Module):
@@ -30,8 +33,8 @@ class JointResizedCropBatch(torch.nn.Module):
         hflip: Probability in [0, 1] that each view is flipped horizontally (drawn per view).
         seed: ``None`` or an int >= 0 (see :class:`~jointaug_plugins.rng.GeneratorSource`).
 
-    Boxes are drawn on the CPU and moved to the batch's device. The resize is ``roi_align`` with
-    ``aligned=True`` (pixel centres as in ``resized_crop``) and an adaptive number of samples per
+    Draws are made on the CPU and the boxes moved to the batch's device. The resize is ``roi_align``
+    with ``aligned=True`` (pixel centres as in ``resized_crop``) and an adaptive number of samples per
     output pixel, which averages like an antialiased downscale. uint8 batches are processed in float
     and rounded back to uint8.
     """
@@ -47,17 +50,21 @@ class JointResizedCropBatch(torch.nn.Module):
     ) -> None:
         super().__init__()
         self.size = check_size(size, "size")
-        self.scale = check_range(scale, "scale", lower=0.0, upper=1.0, lower_open=True)
-        self.ratio = check_range(ratio, "ratio", lower=0.0, lower_open=True)
-        self.spec = JointSpec.parse(crop, "crop")
+        crops = [JointRandomResizedCrop(self.size, scale=scale, ratio=ratio) for _ in range(2)]
+        self.scale, self.ratio = crops[0].scale, crops[0].ratio
+        # The coordinator of the per-image path, used here only for its (batched) draw.
+        self.views = JointViews(crops, crop=crop, seed=seed)
+        self.spec = self.views.specs["crop"]
         self.hflip = check_probability(hflip, "hflip")
-        self.rng = GeneratorSource(seed)
 
-    def draw(self, n: int, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Boxes ``(n, 2, 4)`` as ``(top, left, h, w)`` and the drawn area fractions ``(n, 2)``."""
-        return sample_crop_box_pairs(
-            height, width, n, self.scale, self.ratio, self.spec, generator=self.rng.generator, return_areas=True
-        )
+    def draw(self, n: int, generator: torch.Generator | None = None) -> ImageDraw:
+        """The batched draw of ``n`` images (see :meth:`JointViews.draw_batch`)."""
+        return self.views.draw_batch(n, generator)
+
+    def boxes(self, draw: ImageDraw, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Boxes ``(n, 2, 4)`` as ``(top, left, h, w)`` and area fractions ``(n, 2)`` of a batched draw."""
+        per_view = [crop_boxes_batch(view.slices[0], height, width, self.ratio) for view in draw.views]
+        return torch.stack([b for b, _ in per_view], dim=1), torch.stack([a for _, a in per_view], dim=1)
 
     def forward(self, images: torch.Tensor, return_boxes: bool = False):
         """``images``: ``(N, C, H, W)`` uint8 or float. Returns ``[view_1, view_2]``, each
@@ -68,8 +75,10 @@ class JointResizedCropBatch(torch.nn.Module):
                 f"{tuple(getattr(images, 'shape', ()))}"
             )
         n, _, height, width = images.shape
-        boxes, _ = self.draw(n, height, width)
-        flips = torch.rand(n, 2, generator=self.rng.generator) < self.hflip
+        if height < 1 or width < 1:
+            raise ValueError(f"images must have height and width >= 1, got {height} x {width}")
+        boxes, _ = self.boxes(self.draw(n), height, width)
+        flips = torch.rand(n, 2, generator=self.views.rng.generator) < self.hflip
         source = images if images.is_floating_point() else images.float()
         top, left, h, w = boxes.to(torch.float32).unbind(-1)
         index = torch.arange(n, dtype=torch.float32).unsqueeze(1).expand(n, 2)

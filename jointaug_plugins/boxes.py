@@ -1,24 +1,31 @@
-"""Crop boxes for the views of one image, in torchvision's ``RandomResizedCrop`` conventions.
+"""Crop draws and crop boxes, in torchvision's ``RandomResizedCrop`` conventions.
 
-A box is ``(top, left, height, width)`` in pixels. For a joint pair the two crop areas come from one
-joint draw (:mod:`jointaug_plugins.sampling`); each view then draws its own aspect ratio, log-uniform
-in ``ratio``, keeping its area, for up to 10 attempts as torchvision does, and its own uniform
-position. A view whose attempts all fail takes torchvision's fallback: the centre crop with the
-aspect ratio clamped into ``ratio``.
+A crop draw (:class:`~jointaug_plugins.draw.CropDraw`) is size-free: area fractions, aspect ratios and
+two position uniforms. A box ``(top, left, height, width)`` in pixels is a pure function of a draw
+and the image size (:func:`crop_box`). For a joint pair the two areas come from one joint draw
+(:func:`jointaug_plugins.sampling.pair_from_uniforms`); each view then tries its own aspect ratios,
+log-uniform in ``ratio``, keeping its area, for up to 10 attempts as torchvision does, and takes its
+own uniform position. A view whose attempts all fail takes torchvision's fallback: the centre crop
+with the aspect ratio clamped into ``ratio``.
 
-Uniform layout of one joint pair (``JOINT_UNIFORMS`` numbers): ``[t, p1, ratio attempts of view 1
-(10), ratio attempts of view 2 (10), top and left of view 1, top and left of view 2]``. The
+Uniform layout of one joint pair (``JOINT_UNIFORMS`` numbers): ``[t, p1, aspect attempts of view 1
+(10), aspect attempts of view 2 (10), top and left of view 1, top and left of view 2]``. The
 independent baseline uses torchvision's own loop, a new area per attempt: ``INDEPENDENT_UNIFORMS``
-numbers per view, ``[(area, ratio) x 10, top, left]``.
+numbers per view, ``[(area, aspect) x 10, top, left]``. Every function has a scalar form (Python
+floats, for the per-image path) and a batched one (tensors with a leading ``n``), equal on the same
+uniforms.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 
-from .sampling import half_width, jc_from_uniform, jc_from_uniform_batch
+from ._checks import check_range
+from .draw import CropDraw
+from .sampling import pair_from_uniforms, pairs_from_uniforms_batch
 from .spec import JointSpec
 
 ATTEMPTS = 10
@@ -26,6 +33,64 @@ JOINT_UNIFORMS = 2 + 2 * ATTEMPTS + 4
 INDEPENDENT_UNIFORMS = 2 * ATTEMPTS + 2
 
 Box = tuple[int, int, int, int]
+
+
+def _aspects(u: Sequence[float], ratio: tuple[float, float]) -> tuple[float, ...]:
+    log_lo, log_hi = math.log(ratio[0]), math.log(ratio[1])
+    span, exp = log_hi - log_lo, math.exp
+    return tuple([exp(log_lo + x * span) for x in u])
+
+
+def _aspects_batch(u: torch.Tensor, ratio: tuple[float, float]) -> torch.Tensor:
+    log_lo, log_hi = math.log(ratio[0]), math.log(ratio[1])
+    return torch.exp(log_lo + u * (log_hi - log_lo))
+
+
+def joint_crop_draws(
+    u: Sequence[float], scale: tuple[float, float], ratio: tuple[float, float], spec: JointSpec, pair: int | None = None
+) -> tuple[CropDraw, CropDraw]:
+    """The two crop draws of a joint pair from ``JOINT_UNIFORMS`` uniforms."""
+    s1, s2 = pair_from_uniforms(u[0], u[1], scale[0], scale[1], spec, "ratio")
+    k = 2 + 2 * ATTEMPTS
+    first = CropDraw(pair, True, (s1,) * ATTEMPTS, _aspects(u[2 : 2 + ATTEMPTS], ratio), u[k], u[k + 1])
+    second = CropDraw(pair, True, (s2,) * ATTEMPTS, _aspects(u[2 + ATTEMPTS : k], ratio), u[k + 2], u[k + 3])
+    return first, second
+
+
+def joint_crop_draws_batch(
+    u: torch.Tensor, scale: tuple[float, float], ratio: tuple[float, float], spec: JointSpec, pair: int | None = None
+) -> tuple[CropDraw, CropDraw]:
+    """Batched :func:`joint_crop_draws`: ``u`` is ``(n, JOINT_UNIFORMS)`` float64."""
+    areas = pairs_from_uniforms_batch(u[:, 0], u[:, 1], scale[0], scale[1], spec, "ratio")
+    k = 2 + 2 * ATTEMPTS
+    aspects = _aspects_batch(u[:, 2:k], ratio)
+    joint = torch.ones(u.shape[0], dtype=torch.bool)
+    views = []
+    for v in range(2):
+        view_areas = areas[:, v : v + 1].expand(-1, ATTEMPTS)
+        view_aspects = aspects[:, v * ATTEMPTS : (v + 1) * ATTEMPTS]
+        views.append(CropDraw(pair, joint, view_areas, view_aspects, u[:, k + 2 * v], u[:, k + 2 * v + 1]))
+    return views[0], views[1]
+
+
+def independent_crop_draw(
+    u: Sequence[float], scale: tuple[float, float], ratio: tuple[float, float], pair: int | None = None
+) -> CropDraw:
+    """One view's crop draw as torchvision's ``RandomResizedCrop`` makes it, from ``INDEPENDENT_UNIFORMS``."""
+    lo, hi = scale
+    areas = tuple(lo + x * (hi - lo) for x in u[0 : 2 * ATTEMPTS : 2])
+    return CropDraw(pair, False, areas, _aspects(u[1 : 2 * ATTEMPTS : 2], ratio), u[2 * ATTEMPTS], u[2 * ATTEMPTS + 1])
+
+
+def independent_crop_draw_batch(
+    u: torch.Tensor, scale: tuple[float, float], ratio: tuple[float, float], pair: int | None = None
+) -> CropDraw:
+    """Batched :func:`independent_crop_draw`: ``u`` is ``(n, INDEPENDENT_UNIFORMS)`` float64."""
+    lo, hi = scale
+    areas = lo + u[:, 0 : 2 * ATTEMPTS : 2] * (hi - lo)
+    aspects = _aspects_batch(u[:, 1 : 2 * ATTEMPTS : 2], ratio)
+    joint = torch.zeros(u.shape[0], dtype=torch.bool)
+    return CropDraw(pair, joint, areas, aspects, u[:, 2 * ATTEMPTS], u[:, 2 * ATTEMPTS + 1])
 
 
 def fallback_box(height: int, width: int, ratio: tuple[float, float]) -> Box:
@@ -41,100 +106,48 @@ def fallback_box(height: int, width: int, ratio: tuple[float, float]) -> Box:
     return (height - h) // 2, (width - w) // 2, h, w
 
 
-def _fit(area: float, u_ratios, log_ratio: tuple[float, float], height: int, width: int):
-    for u in u_ratios:
-        aspect = math.exp(log_ratio[0] + u * (log_ratio[1] - log_ratio[0]))
-        w = round(math.sqrt(area * aspect))
-        h = round(math.sqrt(area / aspect))
+def crop_box(draw: CropDraw, height: int, width: int, ratio: tuple[float, float]) -> tuple[Box, float]:
+    """The box a crop draw gives on a ``height`` x ``width`` image, and its area fraction (the drawn one,
+    or the fallback box's own when every attempt fails)."""
+    image_area = height * width
+    for area, aspect in zip(draw.areas, draw.aspects):
+        w = round(math.sqrt(area * image_area * aspect))
+        h = round(math.sqrt(area * image_area / aspect))
         if 0 < w <= width and 0 < h <= height:
-            return h, w
-    return None
+            top = min(int(draw.top * (height - h + 1)), height - h)
+            left = min(int(draw.left * (width - w + 1)), width - w)
+            return (top, left, h, w), area
+    box = fallback_box(height, width, ratio)
+    return box, box[2] * box[3] / image_area
 
 
-def _place(size, u_top: float, u_left: float, height: int, width: int, ratio) -> Box:
-    if size is None:
-        return fallback_box(height, width, ratio)
-    h, w = size
-    top = min(int(u_top * (height - h + 1)), height - h)
-    left = min(int(u_left * (width - w + 1)), width - w)
-    return top, left, h, w
-
-
-def joint_boxes_from_uniforms(
-    u: list[float],
-    height: int,
-    width: int,
-    scale: tuple[float, float],
-    ratio: tuple[float, float],
-    spec: JointSpec,
-    half: float | None = None,
-) -> tuple[Box, Box, tuple[float, float]]:
-    """Two boxes of a joint pair and their drawn area fractions, from ``JOINT_UNIFORMS`` uniforms."""
-    lo, hi = scale
-    if half is None:
-        half = half_width(lo, hi, "ratio", spec.margin, name="scale")
-    t = jc_from_uniform(u[0], spec.beta, half, spec.sigma)
-    r = math.exp(t)
-    first_lo, first_hi = max(lo, lo / r), min(hi, hi / r)
-    s1 = first_lo + u[1] * (first_hi - first_lo)
-    s2 = min(max(r * s1, lo), hi)
-    log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
-    image_area = height * width
-    fit1 = _fit(s1 * image_area, u[2 : 2 + ATTEMPTS], log_ratio, height, width)
-    fit2 = _fit(s2 * image_area, u[2 + ATTEMPTS : 2 + 2 * ATTEMPTS], log_ratio, height, width)
-    k = 2 + 2 * ATTEMPTS
-    box1 = _place(fit1, u[k], u[k + 1], height, width, ratio)
-    box2 = _place(fit2, u[k + 2], u[k + 3], height, width, ratio)
-    return box1, box2, (s1, s2)
-
-
-def independent_box_from_uniforms(
-    u: list[float], height: int, width: int, scale: tuple[float, float], ratio: tuple[float, float]
-) -> tuple[Box, float]:
-    """One box as torchvision's ``RandomResizedCrop`` draws it, and its drawn area fraction (the box's
-    own area fraction for the fallback), from ``INDEPENDENT_UNIFORMS`` uniforms."""
-    log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
-    image_area = height * width
-    size = None
-    for k in range(ATTEMPTS):
-        fraction = scale[0] + u[2 * k] * (scale[1] - scale[0])
-        size = _fit(fraction * image_area, (u[2 * k + 1],), log_ratio, height, width)
-        if size is not None:
-            break
-    box = _place(size, u[2 * ATTEMPTS], u[2 * ATTEMPTS + 1], height, width, ratio)
-    if size is None:
-        fraction = box[2] * box[3] / image_area
-    return box, fraction
-
-
-def _select_first_fit(area: torch.Tensor, u_ratios: torch.Tensor, log_ratio, height: int, width: int):
-    """Batched attempt loop: ``area`` (...,), ``u_ratios`` (..., ATTEMPTS) -> h, w, fitted (...,)."""
-    aspect = torch.exp(log_ratio[0] + u_ratios * (log_ratio[1] - log_ratio[0]))
-    area = area.unsqueeze(-1)
-    w = torch.round(torch.sqrt(area * aspect))
-    h = torch.round(torch.sqrt(area / aspect))
+def crop_boxes_batch(
+    draw: CropDraw, height: int, width: int, ratio: tuple[float, float]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Batched :func:`crop_box`: ``(n, 4)`` int64 boxes and ``(n,)`` float64 area fractions."""
+    image_area = float(height * width)
+    w = torch.round(torch.sqrt(draw.areas * image_area * draw.aspects))
+    h = torch.round(torch.sqrt(draw.areas * image_area / draw.aspects))
     ok = (w > 0) & (w <= width) & (h > 0) & (h <= height)
     first = ok.to(torch.uint8).argmax(dim=-1, keepdim=True)
-    return h.gather(-1, first).squeeze(-1), w.gather(-1, first).squeeze(-1), ok.any(dim=-1)
-
-
-def _place_batch(h, w, fitted, u_top, u_left, height: int, width: int, ratio) -> torch.Tensor:
+    fitted = ok.any(dim=-1)
     fb_top, fb_left, fb_h, fb_w = fallback_box(height, width, ratio)
-    h = torch.where(fitted, h, torch.full_like(h, fb_h))
-    w = torch.where(fitted, w, torch.full_like(w, fb_w))
-    top = torch.minimum(torch.floor(u_top * (height - h + 1)), height - h)
-    left = torch.minimum(torch.floor(u_left * (width - w + 1)), width - w)
-    top = torch.where(fitted, top, torch.full_like(top, fb_top))
-    left = torch.where(fitted, left, torch.full_like(left, fb_left))
-    return torch.stack((top, left, h, w), dim=-1).to(torch.int64)
+    h = torch.where(fitted, h.gather(-1, first).squeeze(-1), float(fb_h))
+    w = torch.where(fitted, w.gather(-1, first).squeeze(-1), float(fb_w))
+    top = torch.minimum(torch.floor(draw.top * (height - h + 1)), height - h)
+    left = torch.minimum(torch.floor(draw.left * (width - w + 1)), width - w)
+    top = torch.where(fitted, top, float(fb_top))
+    left = torch.where(fitted, left, float(fb_left))
+    areas = torch.where(fitted, draw.areas.gather(-1, first).squeeze(-1), fb_h * fb_w / image_area)
+    return torch.stack((top, left, h, w), dim=-1).to(torch.int64), areas
 
 
 def sample_crop_box_pairs(
     height: int,
     width: int,
     n: int,
-    scale: tuple[float, float] = (0.08, 1.0),
-    ratio: tuple[float, float] = (3.0 / 4.0, 4.0 / 3.0),
+    scale: Sequence[float] = (0.08, 1.0),
+    ratio: Sequence[float] = (3.0 / 4.0, 4.0 / 3.0),
     spec: JointSpec | None = None,
     generator: torch.Generator | None = None,
     return_areas: bool = False,
@@ -142,20 +155,17 @@ def sample_crop_box_pairs(
     """Draw ``n`` pairs of crop boxes on a ``height`` x ``width`` image in one vectorised call.
 
     Args:
-        height, width: Image size in pixels, ``>= 1``.
-        n: Number of pairs, ``>= 0``.
+        height, width: Image size in pixels, ints ``>= 1``.
+        n: Number of pairs, an int ``>= 0``.
         scale: Range of the crop area as a fraction of the image area, ``0 < min < max <= 1``.
         ratio: Range of the crop aspect ratio ``w/h``, ``0 < min <= max``.
         spec: The joint options; ``None`` draws each view independently as torchvision does.
         generator: Source of randomness; ``None`` uses torch's default generator.
-        return_areas: Also return the drawn area fractions ``(n, 2)`` (joint draws only; for the
-            independent baseline the area of the successful attempt).
+        return_areas: Also return the area fractions ``(n, 2)``: the drawn ones, or a fallback box's own.
 
     Returns:
         An ``(n, 2, 4)`` int64 tensor of ``(top, left, height, width)`` boxes, and the areas if asked.
     """
-    from ._checks import check_range
-
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise ValueError(f"n must be a non-negative int, got {n!r}")
     for value, name in ((height, "height"), (width, "width")):
@@ -163,42 +173,12 @@ def sample_crop_box_pairs(
             raise ValueError(f"{name} must be an int >= 1, got {value!r}")
     scale = check_range(scale, "scale", lower=0.0, upper=1.0, lower_open=True)
     ratio = check_range(ratio, "ratio", lower=0.0, lower_open=True)
-    log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
-    image_area = float(height * width)
     if spec is None:
         u = torch.rand(n, 2, INDEPENDENT_UNIFORMS, generator=generator, dtype=torch.float64)
-        attempts = u[..., : 2 * ATTEMPTS].reshape(n, 2, ATTEMPTS, 2)
-        area_frac = scale[0] + attempts[..., 0] * (scale[1] - scale[0])
-        aspect = torch.exp(log_ratio[0] + attempts[..., 1] * (log_ratio[1] - log_ratio[0]))
-        w = torch.round(torch.sqrt(area_frac * image_area * aspect))
-        h = torch.round(torch.sqrt(area_frac * image_area / aspect))
-        ok = (w > 0) & (w <= width) & (h > 0) & (h <= height)
-        first = ok.to(torch.uint8).argmax(dim=-1, keepdim=True)
-        fitted = ok.any(dim=-1)
-        _, _, fb_h, fb_w = fallback_box(height, width, ratio)
-        areas = torch.where(fitted, area_frac.gather(-1, first).squeeze(-1), fb_h * fb_w / image_area)
-        boxes = _place_batch(
-            h.gather(-1, first).squeeze(-1),
-            w.gather(-1, first).squeeze(-1),
-            fitted,
-            u[..., 2 * ATTEMPTS],
-            u[..., 2 * ATTEMPTS + 1],
-            height,
-            width,
-            ratio,
-        )
+        draws = [independent_crop_draw_batch(u[:, v], scale, ratio) for v in range(2)]
     else:
-        lo, hi = scale
-        half = half_width(lo, hi, "ratio", spec.margin, name="scale")
         u = torch.rand(n, JOINT_UNIFORMS, generator=generator, dtype=torch.float64)
-        t = jc_from_uniform_batch(u[:, 0], spec.beta, half, spec.sigma)
-        r = torch.exp(t)
-        first_lo = torch.clamp(lo / r, min=lo)
-        first_hi = torch.clamp(hi / r, max=hi)
-        s1 = first_lo + u[:, 1] * (first_hi - first_lo)
-        areas = torch.stack((s1, (r * s1).clamp_(lo, hi)), dim=-1)
-        u_ratios = u[:, 2 : 2 + 2 * ATTEMPTS].reshape(n, 2, ATTEMPTS)
-        h, w, fitted = _select_first_fit(areas * image_area, u_ratios, log_ratio, height, width)
-        positions = u[:, 2 + 2 * ATTEMPTS :].reshape(n, 2, 2)
-        boxes = _place_batch(h, w, fitted, positions[..., 0], positions[..., 1], height, width, ratio)
+        draws = joint_crop_draws_batch(u, scale, ratio, spec)
+    boxes, areas = zip(*(crop_boxes_batch(d, height, width, ratio) for d in draws))
+    boxes, areas = torch.stack(boxes, dim=1), torch.stack(areas, dim=1)
     return (boxes, areas) if return_areas else boxes

@@ -1,33 +1,142 @@
-"""The draw of one image: the parameters of all its views, made jointly where views are paired.
+"""The draw: everything random about the views of one image, made before any view runs.
 
-:class:`ImageDraw` is created by the coordinator (:class:`~jointaug_plugins.JointViews`) for each
-image. While view ``i``'s pipeline runs, a context variable points at ``(draw, i)``; each joint
-transform in that pipeline asks the draw for its parameters instead of drawing them itself. The
-first view of a pair to ask makes the pair's draw, the second takes its half. This lets joint
-transforms sit anywhere in any container (``Compose``, ``RandomApply``, lightly's or mmcv's
-pipelines) and keeps them stateless: the coordinator is the only place that knows about pairs.
-The records are plain data (``records``), which the statistics and logging tools read.
+A draw is plain, size-free data (frozen dataclasses of floats and bools, picklable and
+``dataclasses.asdict``-able). :meth:`JointViews.draw <jointaug_plugins.JointViews.draw>` makes it:
+per pair the coupled values (two crop areas, two sigmas, colour factors), per view what stays
+independent (aspect-ratio attempts, position, apply coins). Each joint transform then turns its slice
+into pixel parameters with a pure function of (slice, the size it sees), so a Resize before the crop
+works and a recorded draw replays exactly (:meth:`JointViews.apply`).
+
+Batched draws (:meth:`JointViews.draw_batch`) are the same classes with a tensor of leading size
+``n`` in place of every number; :func:`unbatch` turns one into ``n`` scalar draws.
+
+While the coordinator runs view ``i``'s pipeline, a context variable points at the view's
+:class:`ActiveView`; a joint transform finds its slice there. This module imports no transform.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping
+import dataclasses
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
-from .spec import JointSpec
+Number = float | torch.Tensor
+Flag = bool | torch.Tensor
 
-if TYPE_CHECKING:
-    from .transforms.base import JointTransform
+
+@dataclass(frozen=True)
+class SliceDraw:
+    """What one joint transform of one view receives.
+
+    Attributes:
+        pair: The index in the coordinator's ``pairs`` of the pair this view belongs to, else ``None``.
+        joint: Whether these values were drawn jointly with the partner view's.
+    """
+
+    pair: int | None
+    joint: Flag
+
+
+@dataclass(frozen=True)
+class CropDraw(SliceDraw):
+    """A random resized crop, size-free.
+
+    Attributes:
+        areas: Crop area as a fraction of the image area, per attempt. A joint view keeps its one
+            drawn area in every attempt; the independent baseline draws one per attempt as torchvision does.
+        aspects: Aspect ratio ``w/h`` tried at each attempt (log-uniform in the transform's ``ratio``).
+        top, left: Uniforms in [0, 1) placing the box among the valid positions.
+    """
+
+    areas: tuple[Number, ...]
+    aspects: tuple[Number, ...]
+    top: Number
+    left: Number
+
+
+@dataclass(frozen=True)
+class ScalarDraw(SliceDraw):
+    """One scalar operation (a blur sigma): its ``value`` and whether this view ``apply``-s it."""
+
+    value: Number
+    apply: Flag
+
+
+@dataclass(frozen=True)
+class ColorDraw(SliceDraw):
+    """Colour jitter: ``factors`` (brightness, contrast, saturation, hue; neutral where a factor is off)
+    and ``order``, the four operations' order (a permutation of 0-3)."""
+
+    factors: tuple[Number, Number, Number, Number]
+    order: tuple[int, int, int, int] | torch.Tensor
+
+
+@dataclass(frozen=True)
+class ViewDraw:
+    """The slices of one view, in the order its pipeline holds its joint transforms."""
+
+    slices: tuple[SliceDraw, ...]
+
+
+@dataclass(frozen=True)
+class ImageDraw:
+    """The draw of one image (or, batched, of ``n`` images).
+
+    Attributes:
+        views: Per view, its slices.
+        joint_kind: Per pair, the kind the ``crop_or_blur`` policy left joint (``"crop"`` / ``"blur"``),
+            or ``None`` when no policy is set. Batched: a bool tensor, ``True`` for crop.
+    """
+
+    views: tuple[ViewDraw, ...]
+    joint_kind: tuple[str | None, ...] | torch.Tensor = ()
+
+
+def unbatch(draw: ImageDraw) -> list[ImageDraw]:
+    """The ``n`` scalar draws of a batched draw (tensor leaves become Python numbers)."""
+
+    def size(value: Any) -> int | None:
+        if isinstance(value, torch.Tensor):
+            return value.shape[0]
+        if isinstance(value, tuple):
+            for item in value:
+                n = size(item)
+                if n is not None:
+                    return n
+        if dataclasses.is_dataclass(value):
+            for f in dataclasses.fields(value):
+                n = size(getattr(value, f.name))
+                if n is not None:
+                    return n
+        return None
+
+    def pick(value: Any, i: int) -> Any:
+        if isinstance(value, torch.Tensor):
+            item = value[i].tolist()
+            return tuple(item) if isinstance(item, list) else item
+        if isinstance(value, tuple):
+            return tuple(pick(v, i) for v in value)
+        if dataclasses.is_dataclass(value):
+            fields = dataclasses.fields(value)
+            return dataclasses.replace(value, **{f.name: pick(getattr(value, f.name), i) for f in fields})
+        return value
+
+    n = size(draw) or 0
+    scalar = [pick(draw, i) for i in range(n)]
+    if isinstance(draw.joint_kind, torch.Tensor):
+        # Batched, True means the crop-or-blur coin left the crop joint.
+        scalar = [dataclasses.replace(d, joint_kind=tuple("crop" if k else "blur" for k in d.joint_kind))
+                  for d in scalar]  # fmt: skip
+    return scalar
 
 
 @dataclass
 class DrawRecord:
-    """What one joint transform of one view received (plain data)."""
+    """What one joint transform of one view turned its slice into (pixel parameters; for logging)."""
 
     view: int
     kind: str
@@ -36,77 +145,58 @@ class DrawRecord:
     pair: int | None = None
 
 
-@dataclass
-class _PairEntry:
-    key: tuple
-    size: tuple[int, int]
-    params: tuple[dict[str, Any], dict[str, Any]]
+class UnknownJointTransformError(RuntimeError):
+    """A joint transform ran inside a coordinator that did not find it when it was built."""
 
 
-@dataclass
-class ImageDraw:
-    """All draws for the views of one image.
+@dataclass(slots=True)
+class ActiveView:
+    """View ``view`` of one image being made: its slices, handed out to the transforms the coordinator
+    found in this view (``transforms``, in pipeline order), and the records of what each made of them."""
 
-    Args:
-        specs: Joint options per augmentation kind; a kind absent or ``None`` draws independently.
-        pair_of_view: ``view -> (pair id, slot 0 or 1)`` for the paired views; others draw alone.
-        generator: Where every draw comes from.
-        disabled: ``(pair id, kind)`` combinations drawn independently for this image (the
-            "crop or blur" policy turns one of the two off per pair).
-    """
-
-    specs: Mapping[str, JointSpec | None]
-    pair_of_view: Mapping[int, tuple[int, int]]
-    generator: torch.Generator
-    disabled: frozenset[tuple[int, str]] = frozenset()
+    draw: ImageDraw
+    view: int
+    transforms: Sequence[Any]
     records: list[DrawRecord] = field(default_factory=list)
-    _pairs: dict[tuple[str, int, int], _PairEntry] = field(default_factory=dict)
-    _occurrence: dict[tuple[int, str], int] = field(default_factory=dict)
+    _used: dict[int, int] = field(default_factory=dict)
 
-    def params_for(self, transform: JointTransform, view: int, size: tuple[int, int]) -> dict[str, Any]:
-        kind = transform.kind
-        count = self._occurrence.get((view, kind), 0)
-        self._occurrence[(view, kind)] = count + 1
-        spec = self.specs.get(kind)
-        pair = self.pair_of_view.get(view)
-        if spec is None or pair is None or (pair[0], kind) in self.disabled:
-            params = transform.make_single_params(size, self.generator)
-            self.records.append(DrawRecord(view, kind, params, joint=False, pair=None if pair is None else pair[0]))
-            return params
-        pair_id, slot = pair
-        slot_key = (kind, pair_id, count)
-        key = transform.pairing_key()
-        entry = self._pairs.get(slot_key)
-        if entry is None:
-            params = transform.make_pair_params(size, spec, self.generator)
-            entry = self._pairs[slot_key] = _PairEntry(key, size, params)
-        elif entry.key != key:
-            raise ValueError(
-                f"views of pair {pair_id} use {type(transform).__name__} with different settings "
-                f"({entry.key} and {key}); paired views need the same range to be drawn jointly"
-            )
-        elif entry.size != size:
-            raise ValueError(
-                f"views of pair {pair_id} reach {type(transform).__name__} with different image sizes "
-                f"{entry.size} and {size}; paired views must see the same input to be drawn jointly"
-            )
-        params = transform.view_params(entry.params[slot])
-        self.records.append(DrawRecord(view, kind, params, joint=True, pair=pair_id))
-        return params
+    def slice_for(self, transform: Any) -> SliceDraw:
+        """The slice of ``transform``; the same object asking again (applied twice) gets its next slot."""
+        start = self._used.get(id(transform), 0)
+        for index in range(start, len(self.transforms)):
+            if self.transforms[index] is transform:
+                self._used[id(transform)] = index + 1
+                return self.draw.views[self.view].slices[index]
+        raise UnknownJointTransformError(
+            f"{type(transform).__name__} ran in view {self.view} but the coordinator did not find it there when it "
+            "was built (it sits in a container the walker does not look into, or was added afterwards), so it "
+            "cannot take part in the joint draw. Put it in a Compose / list / RandomApply, or rebuild the views"
+        )
+
+    def record(self, transform: Any, slice_: SliceDraw, params: dict[str, Any]) -> None:
+        self.records.append(DrawRecord(self.view, transform.kind, params, bool(slice_.joint), slice_.pair))
 
 
-_ACTIVE: ContextVar[tuple[ImageDraw, int] | None] = ContextVar("jointaug_active_view", default=None)
+_ACTIVE: ContextVar[ActiveView | None] = ContextVar("jointaug_active_view", default=None)
 
 
-def active_view() -> tuple[ImageDraw, int] | None:
-    """``(draw, view index)`` while a coordinator runs a view's pipeline, else ``None``."""
+def active_view() -> ActiveView | None:
+    """The view a coordinator is making right now, else ``None``."""
     return _ACTIVE.get()
 
 
-@contextlib.contextmanager
-def running_view(draw: ImageDraw, view: int) -> Iterator[None]:
-    token = _ACTIVE.set((draw, view))
-    try:
-        yield
-    finally:
-        _ACTIVE.reset(token)
+class running_view:  # lower case: used like a function, `with running_view(active):`
+    """Make ``active`` the view being made while the block runs (a class: cheaper than a generator
+    context manager, and this runs twice per image)."""
+
+    __slots__ = ("active", "token")
+
+    def __init__(self, active: ActiveView) -> None:
+        self.active = active
+
+    def __enter__(self) -> ActiveView:
+        self.token = _ACTIVE.set(self.active)
+        return self.active
+
+    def __exit__(self, *exc: object) -> None:
+        _ACTIVE.reset(self.token)

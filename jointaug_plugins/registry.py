@@ -56,3 +56,25 @@ def joint_augmentations() -> dict[str, type]:
 def find_replacement(transform: Any) -> Any:
     """The joint replacement some plugin offers for ``transform``, or ``None``."""
     return plugin_manager().hook.jointaug_replacement(transform=transform)
+
+
+def wrap_views(original: Any, joint: Any) -> Any:
+    """What a plugin makes of ``joint`` (a ``JointViews``) for a user who passed ``original``, or ``None``."""
+    return plugin_manager().hook.jointaug_wrap_views(original=original, joint=joint)
+
+
+def bench_cases() -> dict[str, Any]:
+    """Every plugin's ``jointaug bench`` cases, ``{name: build}`` (hook ``jointaug_bench_cases``), sorted by
+    name; a name provided twice is an error."""
+    merged: dict[str, Any] = {}
+    for provided in plugin_manager().hook.jointaug_bench_cases():
+        for name, build in provided.items():
+            if name in merged and merged[name] is not build:
+                raise ValueError(f"bench case {name!r} is provided by two plugins")
+            merged[name] = build
+    return dict(sorted(merged.items()))
+
+
+def plugin_views_of(transform: Any) -> Any:
+    """The per-view pipelines a plugin reads out of ``transform``, or ``None``."""
+    return plugin_manager().hook.jointaug_views_of(transform=transform)

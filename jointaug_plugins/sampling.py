@@ -12,6 +12,7 @@ one call) give the same numbers for the same uniforms.
 
 from __future__ import annotations
 
+import functools
 import math
 from statistics import NormalDist
 from typing import Literal
@@ -24,8 +25,6 @@ from .spec import DEFAULT_MARGIN, JointSpec
 Coupling = Literal["ratio", "difference"]
 COUPLINGS = ("ratio", "difference")
 _STANDARD_NORMAL = NormalDist()
-# Keeps the inverse normal CDF away from 0 and 1, where it is infinite; t is clamped to [-L, L] anyway.
-_TINY = 1e-300
 
 
 def half_width(
@@ -56,8 +55,14 @@ def half_width(
             )
         return math.log(spread)
     if not 0 <= margin < 1:
-        raise ValueError(f"margin must be in [0, 1) for a difference coupling, got {margin:g}")
+        raise ValueError(f"{name}: margin must be in [0, 1) for a difference coupling, got {margin:g}")
     return (1.0 - margin) * (hi - lo)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_half_width(lo: float, hi: float, coupling: Coupling, margin: float) -> float:
+    # The per-image draws ask again and again for the few ranges a pipeline holds (checked when built).
+    return half_width(lo, hi, coupling, margin)
 
 
 def jc_scale(beta: float, half: float, sigma: float | None = None) -> float:
@@ -84,8 +89,15 @@ def jc_from_uniform(u: float, beta: float, half: float, sigma: float | None = No
         return (2.0 * u - 1.0) * half
     scale = jc_scale(beta, half, sigma)
     a, b = _truncated_normal_bounds(half, scale)
-    p = min(max(a + u * (b - a), _TINY), 1.0 - 1e-16)
-    t = min(max(scale * _STANDARD_NORMAL.inv_cdf(p), -half), half)
+    p = a + u * (b - a)
+    # The inverse normal CDF is infinite at 0 and 1 (where a or b underflow, scale << L): t is then
+    # clamped to -L or L, as torch.special.ndtri's infinities are in the batched path.
+    if p <= 0.0:
+        t = -half
+    elif p >= 1.0:
+        t = half
+    else:
+        t = min(max(scale * _STANDARD_NORMAL.inv_cdf(p), -half), half)
     if beta < 0:
         t = half - t if t >= 0 else -half - t
     return t
@@ -115,15 +127,16 @@ def pair_from_uniforms(
 ) -> tuple[float, float]:
     """One joint pair ``(p1, p2)`` from two uniforms; ``half`` may be passed if already known."""
     if half is None:
-        half = half_width(lo, hi, coupling, spec.margin)
+        half = _cached_half_width(lo, hi, coupling, spec.margin)
     t = jc_from_uniform(u_t, spec.beta, half, spec.sigma)
     if coupling == "ratio":
         r = math.exp(t)
         first_lo, first_hi = max(lo, lo / r), min(hi, hi / r)
-        p1 = first_lo + u_p * (first_hi - first_lo)
+        # Rounding may push p1 an ulp out of [lo, hi] when |t| = L and margin = 0: keep it inside.
+        p1 = min(max(first_lo + u_p * (first_hi - first_lo), lo), hi)
         return p1, min(max(r * p1, lo), hi)
     first_lo, first_hi = max(lo, lo - t), min(hi, hi - t)
-    p1 = first_lo + u_p * (first_hi - first_lo)
+    p1 = min(max(first_lo + u_p * (first_hi - first_lo), lo), hi)
     return p1, min(max(p1 + t, lo), hi)
 
 
@@ -131,19 +144,19 @@ def pairs_from_uniforms_batch(
     u_t: torch.Tensor, u_p: torch.Tensor, lo: float, hi: float, spec: JointSpec, coupling: Coupling = "ratio"
 ) -> torch.Tensor:
     """Vectorised :func:`pair_from_uniforms`: returns an ``(n, 2)`` float64 tensor."""
-    half = half_width(lo, hi, coupling, spec.margin)
+    half = _cached_half_width(lo, hi, coupling, spec.margin)
     t = jc_from_uniform_batch(u_t, spec.beta, half, spec.sigma)
     u_p = u_p.to(torch.float64)
     if coupling == "ratio":
         r = torch.exp(t)
         first_lo = torch.clamp(lo / r, min=lo)
         first_hi = torch.clamp(hi / r, max=hi)
-        p1 = first_lo + u_p * (first_hi - first_lo)
+        p1 = (first_lo + u_p * (first_hi - first_lo)).clamp_(lo, hi)
         p2 = (r * p1).clamp_(lo, hi)
     else:
         first_lo = torch.clamp(lo - t, min=lo)
         first_hi = torch.clamp(hi - t, max=hi)
-        p1 = first_lo + u_p * (first_hi - first_lo)
+        p1 = (first_lo + u_p * (first_hi - first_lo)).clamp_(lo, hi)
         p2 = (p1 + t).clamp_(lo, hi)
     return torch.stack((p1, p2), dim=-1)
 

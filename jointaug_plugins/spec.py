@@ -85,3 +85,12 @@ class JointSpec:
         if not math.isfinite(value):
             raise ValueError(f"{name}: beta must be finite, got {value}")
         return cls(beta=float(value))
+
+
+def parse_specs(options: Mapping[str, SpecLike], classes: Mapping[str, type]) -> dict[str, JointSpec | None]:
+    """Parse the user's options per kind; ``classes`` maps a kind to the joint transform class whose
+    ``option_keys`` it accepts (a kind not in ``classes`` accepts only ``beta``, ``margin``, ``sigma``)."""
+    return {
+        kind: JointSpec.parse(value, kind, tuple(getattr(classes.get(kind), "option_keys", ())))
+        for kind, value in options.items()
+    }

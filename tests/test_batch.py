@@ -21,7 +21,7 @@ def test_views_have_the_size_dtype_and_device_of_the_input():
 
 def test_box_distribution_matches_the_per_image_path():
     module = JointResizedCropBatch(8, crop=0.0, seed=0)
-    _, batched = module.draw(3000, 60, 80)
+    _, batched = module.boxes(module.draw(3000), 60, 80)
     per_image = JointViews([JointRandomResizedCrop(8)] * 2, crop=0.0, seed=1)
     image = torch.zeros(3, 60, 80)
     areas = [[r.params["area"] for r in per_image.call_with_draw(image)[1]] for _ in range(3000)]

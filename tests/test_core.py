@@ -12,7 +12,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
-from scipy import stats
+from scipy import integrate, stats
 from torchvision import transforms as T
 from torchvision.transforms.v2 import functional as F
 
@@ -27,13 +27,13 @@ from jointaug_plugins import (
     jointify,
     register_plugin,
     sample_crop_box_pairs,
-    sample_pairs,
 )
 from jointaug_plugins.boxes import (
     INDEPENDENT_UNIFORMS,
     JOINT_UNIFORMS,
-    independent_box_from_uniforms,
-    joint_boxes_from_uniforms,
+    crop_box,
+    independent_crop_draw,
+    joint_crop_draws,
 )
 from jointaug_plugins.registry import unregister_plugin
 from jointaug_plugins.sampling import (
@@ -42,9 +42,20 @@ from jointaug_plugins.sampling import (
     independent_ratio_sf,
     jc_cdf,
     joint_ratio_sf,
+    sample_pairs,
 )
 
 L_CROP = math.log(12.5 - 0.1)
+
+
+def independent_box_from_uniforms(u, height, width, scale, ratio):
+    return crop_box(independent_crop_draw(u, scale, ratio), height, width, ratio)
+
+
+def joint_boxes_from_uniforms(u, height, width, scale, ratio, spec):
+    first, second = joint_crop_draws(u, scale, ratio, spec)
+    (box1, a1), (box2, a2) = crop_box(first, height, width, ratio), crop_box(second, height, width, ratio)
+    return box1, box2, (a1, a2)
 
 
 def _gen(seed: int = 0) -> torch.Generator:
@@ -78,7 +89,7 @@ def test_independent_ratio_density_matches_histogram():
     np.testing.assert_allclose(empirical, independent_ratio_pdf(centers, 0.08, 1.0), rtol=0.06)
     # The density integrates to one over its support.
     grid = np.linspace(0.08, 12.5, 200_001)
-    assert np.trapezoid(independent_ratio_pdf(grid, 0.08, 1.0), grid) == pytest.approx(1.0, abs=1e-3)
+    assert integrate.trapezoid(independent_ratio_pdf(grid, 0.08, 1.0), grid) == pytest.approx(1.0, abs=1e-3)
 
 
 @pytest.mark.parametrize("beta", [-2.0, -1.0, 0.0, 1.0, 2.0])
@@ -278,17 +289,17 @@ def test_tensor_inputs_uint8_float_and_batched():
 
 def test_blur_keeps_each_views_probability():
     views = [T.Compose([JointGaussianBlur(p=1.0)]), T.Compose([JointGaussianBlur(p=0.1)])]
-    joint = JointViews(views, blur=0.0, seed=0)
+    joint = JointViews(views, crop=None, blur=0.0, seed=0)
     applied = np.array([[r.params["apply"] for r in joint.call_with_draw(_pil(size=(8, 8)))[1]] for _ in range(2000)])
     assert applied[:, 0].all()
     assert applied[:, 1].mean() == pytest.approx(0.1, abs=0.025)
-    never = JointViews([T.Compose([JointGaussianBlur(p=0.0)])] * 2, blur=0.0, seed=0)
+    never = JointViews([T.Compose([JointGaussianBlur(p=0.0)])] * 2, crop=None, blur=0.0, seed=0)
     image = _pil(size=(8, 8))
     assert all(np.array_equal(np.asarray(v), np.asarray(image)) for v in never(image))
 
 
 def test_hue_is_coupled_by_difference_and_factors_by_ratio():
-    joint = JointViews([T.Compose([JointColorJitter(0.8, 0.8, 0.8, 0.2)])] * 2, color=0.0, seed=0)
+    joint = JointViews([T.Compose([JointColorJitter(0.8, 0.8, 0.8, 0.2)])] * 2, crop=None, color=0.0, seed=0)
     image = _pil(size=(4, 4))
     factors = np.array([[r.params["factors"] for r in joint.call_with_draw(image)[1]] for _ in range(4000)])
     hue = factors[:, 1, 3] - factors[:, 0, 3]
@@ -379,7 +390,7 @@ def solarize_plugin():
 
 def test_a_new_joint_augmentation_through_the_hook(solarize_plugin):
     views = [T.Compose([JointSolarize((32.0, 224.0)), T.PILToTensor()])] * 2
-    joint = JointViews(views, solarize=0.0, seed=0)
+    joint = JointViews(views, crop=None, solarize=0.0, seed=0)
     image = _pil()
     thresholds = np.array([[r.params["threshold"] for r in joint.call_with_draw(image)[1]] for _ in range(3000)])
     t = np.log(thresholds[:, 1] / thresholds[:, 0])
@@ -391,4 +402,6 @@ def test_a_new_joint_augmentation_through_the_hook(solarize_plugin):
 
 def test_unknown_augmentation_names_list_the_registered_ones():
     with pytest.raises(ValueError, match="registered: blur, color, crop"):
+        jointify([T.Compose([T.RandomResizedCrop(8)])] * 2, solarize=0.0)
+    with pytest.raises(ValueError, match=r"unknown joint augmentation\(s\) solarize: no view holds.*views: crop;"):
         JointViews([T.Compose([JointRandomResizedCrop(8)])] * 2, solarize=0.0)

@@ -12,15 +12,8 @@ from torch import nn
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
 from jointaug_plugins.cli import main
-from jointaug_plugins.difficulty import (
-    load_encoder,
-    measure_difficulty,
-    nt_xent,
-    pair_similarities,
-    plot_difficulty,
-    prepare_images,
-    train_simclr_encoder,
-)
+from jointaug_plugins.tools.difficulty import measure_difficulty, pair_similarities, plot_difficulty
+from jointaug_plugins.tools.encoders import load_encoder, nt_xent, prepare_images, train_simclr_encoder
 
 IMAGES = [make_image(0, (96, 128)), make_image(1, (96, 128))]
 

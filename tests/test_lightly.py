@@ -33,7 +33,8 @@ from lightly.models.utils import deactivate_requires_grad, update_momentum
 from lightly.transforms.multi_view_transform import MultiViewTransform
 from torchvision.transforms import v2 as T2
 
-from jointaug_plugins import JointColorJitter, JointRandomResizedCrop, JointSpec
+import jointaug_plugins
+from jointaug_plugins import JointColorJitter, JointRandomResizedCrop, JointSpec, JointViews
 from jointaug_plugins.adapters import lightly as adapter
 from jointaug_plugins.adapters.lightly import (
     JointBYOLTransform,
@@ -42,15 +43,16 @@ from jointaug_plugins.adapters.lightly import (
     JointMoCoCollateFunction,
     JointMoCoV2Transform,
     JointMultiViewTransform,
+    JointRandomResizedCropWithLocation,
     JointSimCLRCollateFunction,
     JointSimCLRTransform,
     JointSimSiamTransform,
+    LightlyJointGaussianBlur,
     jointify,
 )
-from jointaug_plugins.adapters.lightly_plugin import JointRandomResizedCropWithLocation, LightlyJointGaussianBlur
 from jointaug_plugins.registry import plugin_manager
 from jointaug_plugins.sampling import independent_ratio_sf, joint_ratio_sf
-from jointaug_plugins.transforms.views import iter_transforms
+from jointaug_plugins.walk import iter_transforms
 
 SIZE = 16
 OURS = ("crop", "blur", "color", "crop_or_blur", "seed")
@@ -259,7 +261,9 @@ def test_produced_views_show_the_joint_relation(beta):
 
 RECIPES = [
     (JointSimCLRTransform, LT.SimCLRTransform),
+    (adapter.JointMoCoV1Transform, LT.MoCoV1Transform),
     (JointMoCoV2Transform, LT.MoCoV2Transform),
+    (adapter.JointVICRegTransform, LT.VICRegTransform),
     (JointBYOLTransform, LT.BYOLTransform),
     (JointSimSiamTransform, LT.SimSiamTransform),
     (JointDINOTransform, LT.DINOTransform),
@@ -342,6 +346,7 @@ def test_mismatched_paired_ranges_are_refused_when_built():
     ("kwargs", "error", "match"),
     [
         ({"crop": "strong"}, TypeError, "crop"),
+        ({"input_sze": 32}, TypeError, "JointSimCLRTransform: got an unexpected keyword argument 'input_sze'"),
         ({"crop": float("nan")}, ValueError, "beta"),
         ({"seed": -1}, ValueError, "seed"),
         ({"crop_or_blur": 0.5}, ValueError, "crop_or_blur"),
@@ -379,6 +384,19 @@ def test_jointify_user_built_transform_with_lightly_blur_keeps_the_original():
     assert {(r.kind, r.joint) for r in records} >= {("crop", True)}
 
 
+def test_one_jointify_returns_the_inputs_family():
+    """There is one ``jointify``: a lightly ``MultiViewTransform`` gives one (through the plugin's
+    ``jointaug_wrap_views`` hook), lightly's V2 and grid types their joint versions (the plugin reads their
+    views through ``jointaug_views_of``), a list of views a ``JointViews``."""
+    assert jointify is jointaug_plugins.jointify
+    base = LT.SimCLRTransform(input_size=SIZE)
+    joint = jointify(base, crop=0.0, seed=0)
+    assert type(joint) is JointMultiViewTransform and joint.joint_views.specs["crop"] == JointSpec(0.0)
+    assert isinstance(jointify(list(base.transforms), crop=0.0), JointViews)
+    detcon = jointify(LT.DetConSTransform(input_size=SIZE))
+    assert isinstance(detcon, LT.MultiViewTransformV2) and detcon.joint_views.kinds_found == {"crop"}
+
+
 def test_lightly_blur_replacement_is_the_same_operation():
     image = textured_image(np.random.default_rng(2), 40, 50)
     theirs = LT.GaussianBlur(prob=1.0, sigmas=(1.3, 1.3))
@@ -391,9 +409,9 @@ def test_lightly_blur_replacement_is_the_same_operation():
 
 def test_plugin_is_an_entry_point_and_does_not_import_lightly():
     values = {ep.value for ep in entry_points(group="jointaug_plugins")}
-    assert "jointaug_plugins.adapters.lightly_plugin" in values
+    assert "jointaug_plugins.adapters.lightly.plugin" in values
     code = (
-        "import sys, jointaug_plugins.adapters.lightly_plugin as p\n"
+        "import sys, jointaug_plugins.adapters.lightly.plugin as p\n"
         "from jointaug_plugins.registry import plugin_manager\n"
         "assert plugin_manager().is_registered(p), plugin_manager().list_name_plugin()\n"
         "assert not any(m == 'lightly' or m.startswith('lightly.') for m in sys.modules), 'lightly imported'\n"

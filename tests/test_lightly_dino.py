@@ -22,7 +22,7 @@ from torchvision.transforms import v2 as T2
 from jointaug_plugins import JointColorJitter, JointSpec
 from jointaug_plugins.adapters.lightly import JointDINOCollateFunction, JointDINOTransform
 from jointaug_plugins.sampling import independent_ratio_sf, joint_ratio_sf
-from jointaug_plugins.transforms.views import iter_transforms
+from jointaug_plugins.walk import iter_transforms
 
 GLOBAL, LOCAL = 32, 16
 

@@ -18,8 +18,8 @@ from jointaug_plugins import (
     JointRandomResizedCrop,
     JointViews,
     jointify,
-    sample_pairs,
 )
+from jointaug_plugins.sampling import sample_pairs
 
 
 def _views(*ops):
@@ -42,7 +42,7 @@ def _views(*ops):
 def test_bad_input_beta(kind, beta, error, text):
     views = _views(JointRandomResizedCrop(8), JointGaussianBlur(), JointColorJitter(0.4, 0.4, 0.4, 0.1))
     with pytest.raises(error, match=text) as info:
-        JointViews(views, **{kind: beta})
+        JointViews(views, **{"crop": None, kind: beta})
     assert kind in str(info.value)
 
 
@@ -97,11 +97,12 @@ def test_bad_input_blur_sigma(sigma):
 
 def test_bad_input_color_range_crossing_zero_with_ratio():
     with pytest.raises(ValueError, match=r"color: JointColorJitter brightness=\(0, 2\) reaches 0"):
-        JointViews(_views(JointColorJitter(brightness=1.0)), color=0.0)
+        JointViews(_views(JointColorJitter(brightness=1.0)), crop=None, color=0.0)
     with pytest.raises(ValueError, match="hue"):
         JointColorJitter(hue=0.7)
     # The offending factor can be left out of the joint draw explicitly.
-    JointViews(_views(JointColorJitter(brightness=1.0, contrast=0.4)), color={"beta": 0.0, "factors": ["contrast"]})
+    jitter = JointColorJitter(brightness=1.0, contrast=0.4)
+    JointViews(_views(jitter), crop=None, color={"beta": 0.0, "factors": ["contrast"]})
 
 
 def test_bad_input_unknown_option_keys_list_the_valid_ones():
@@ -148,11 +149,11 @@ def test_bad_input_odd_images_crop_everywhere(image):
 def test_bad_input_modes_blur_and_color_refuse_clearly():
     image16 = Image.new("I;16", (9, 6))
     with pytest.raises(ValueError, match="mode 'I;16'"):
-        JointViews(_views(JointGaussianBlur()), blur=0.0, seed=0)(image16)
+        JointViews(_views(JointGaussianBlur()), crop=None, blur=0.0, seed=0)(image16)
     with pytest.raises(ValueError, match="mode 'I;16'"):
-        JointViews(_views(JointColorJitter(0.4)), color=0.0, seed=0)(image16)
+        JointViews(_views(JointColorJitter(0.4)), crop=None, color=0.0, seed=0)(image16)
     # Tensors of any channel count are blurred; a 1x1 image with a large sigma too.
-    out = JointViews(_views(JointGaussianBlur(sigma=(1.0, 5.0))), blur=0.0, seed=0)(torch.rand(3, 1, 1))
+    out = JointViews(_views(JointGaussianBlur(sigma=(1.0, 5.0))), crop=None, blur=0.0, seed=0)(torch.rand(3, 1, 1))
     assert out[0].shape == (3, 1, 1)
 
 

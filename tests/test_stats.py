@@ -11,7 +11,7 @@ import pytest
 from jointaug_plugins.cli import main
 from jointaug_plugins.sampling import independent_ratio_sf, joint_ratio_sf
 from jointaug_plugins.spec import JointSpec
-from jointaug_plugins.stats import (
+from jointaug_plugins.tools.stats import (
     crop_center_distances,
     distance_stats,
     plot_center_distances,

@@ -20,9 +20,9 @@ from torchvision.transforms import functional as F
 
 from jointaug_plugins.cli import main
 from jointaug_plugins.registry import plugin_manager
-from jointaug_plugins.verify import VerifyTarget, VerifyTargetError, resolve_target, verify
-from jointaug_plugins.verify_probe import as_gray, coordinate_image, design_probe, estimate_cycles, profiles
-from jointaug_plugins.verify_walk import describe
+from jointaug_plugins.tools.verify import VerifyTarget, VerifyTargetError, resolve_target, verify
+from jointaug_plugins.tools.verify_probe import as_gray, coordinate_image, design_probe, estimate_cycles, profiles
+from jointaug_plugins.tools.verify_walk import describe
 
 NORM = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 PAIR_KEYS = {"views", "kind", "measured", "stderr", "expected_joint", "expected_independent", "verdict"}
@@ -180,7 +180,7 @@ def test_verify_hooks_are_registered_and_core_imports_no_ssl_library():
     names = {name for name, _ in plugin_manager().list_name_plugin()}
     assert {"verify_mm", "verify_solo"} <= names
     code = (
-        "import sys, jointaug_plugins.verify, jointaug_plugins.verify_stats, jointaug_plugins.cli.verify\n"
+        "import sys, jointaug_plugins.tools.verify, jointaug_plugins.tools.verify_stats, jointaug_plugins.cli.verify\n"
         "from jointaug_plugins.registry import plugin_manager; plugin_manager()\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('lightly', 'solo', 'mmengine', 'mmcv', 'mmselfsup',"
         " 'mmpretrain', 'mmcls', 'hydra', 'omegaconf')]\n"

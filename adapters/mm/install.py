@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import importlib.util
 
+from ...registry import register_plugin
 from . import upstream_fixes
 from .switch import register
+from .transforms import MMConversions
 
 _OTHER = {"mmselfsup": "mmpretrain", "mmpretrain": "mmselfsup"}
 
 
 def install(library: str) -> type:
-    """Check ``library`` is installed, apply the upstream fixes, register ``JointMultiView`` into its
-    ``TRANSFORMS`` registry and install the Runner switch; returns the registered class.
+    """Check ``library`` is installed, apply the upstream fixes, register the plugin that converts its
+    random transforms, register ``JointMultiView`` into its ``TRANSFORMS`` registry and install the
+    Runner switch; returns the registered class.
 
     Args:
         library: ``"mmselfsup"`` or ``"mmpretrain"``.
@@ -24,4 +27,5 @@ def install(library: str) -> type:
             f"jointaug_plugins.adapters.{_OTHER[library]}"
         )
     upstream_fixes.apply_all()
+    register_plugin(MMConversions(library), name=f"jointaug-{library}")
     return register(library)

@@ -7,9 +7,9 @@ import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ...transforms.multicrop import MULTICROP_MODES, multicrop_pairs
-from ...transforms.views import JointViews, resolve_specs
-from .transforms import swap_in_place
+from ...jointify import jointify_view, resolve_specs
+from ...transforms.multicrop import multicrop_pairs
+from ...transforms.views import JointViews
 
 JOINT_KEYS = ("crop", "blur", "color", "multicrop", "crop_or_blur", "seed")
 
@@ -55,13 +55,11 @@ def parse_joint(joint: Mapping[str, Any] | None, num_views: list[int], where: st
     if mode is None:
         pairs = None  # consecutive (0, 1), (2, 3) ... over the flattened views, checked by JointViews
     else:
-        if mode not in MULTICROP_MODES:
-            raise ValueError(f"{where}['multicrop'] must be one of {', '.join(MULTICROP_MODES)}; got {mode!r}")
         if len(num_views) != 2:
             raise ValueError(
                 f"{where}['multicrop'] needs num_views=[n_global, n_local] (two pipelines); got num_views={num_views}"
             )
-        pairs = multicrop_pairs(num_views[0], num_views[1], mode)
+        pairs = multicrop_pairs(num_views[0], num_views[1], mode, name=f"{where}['multicrop']")
     return {
         "crop": joint.get("crop"),
         "blur": joint.get("blur"),
@@ -99,9 +97,9 @@ def make_joint_multiview(library: str) -> type:
         def __init__(self, transforms: list, num_views: int | list[int], joint: Mapping[str, Any] | None = None):
             super().__init__(transforms=transforms, num_views=num_views)
             options = parse_joint(joint, list(self.num_views))
-            specs = resolve_specs(options["crop"], options["blur"], options["color"], {})
+            specs = resolve_specs({kind: options[kind] for kind in ("crop", "blur", "color")})
             for pipeline in self.pipelines:
-                swap_in_place(pipeline, library, specs)
+                jointify_view(pipeline, specs)
             self.joint_options = options
             self.joint_views = JointViews([_FreshCopy(p) for p in self.transforms], **options)
 

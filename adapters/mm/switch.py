@@ -23,6 +23,8 @@ import inspect
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from ...transforms.views import JointViews
+from ...walk import find_instances
 from .multiview import parse_joint
 
 SWITCH_KEY = "jointaug"
@@ -80,7 +82,8 @@ def apply_switch(dataloader: Mapping, switch: Any, strict: bool = True) -> tuple
     Args:
         dataloader: ``train_dataloader`` as a config dict (left untouched; a deep copy is returned).
         switch: The ``jointaug`` value: a dict of joint options, ``None`` (independent on purpose), or
-            absent (the module's marker): then the pipeline must already hold a ``JointMultiView``.
+            absent (the module's marker): then the pipeline must already hold a ``JointMultiView``, or
+            the dataset, passed as a built object, a joint coordinator.
         strict: When ``False``, an absent switch with no joint pair returns the config unchanged
             (``jointaug verify`` measures such configs) instead of raising.
     """
@@ -92,7 +95,8 @@ def apply_switch(dataloader: Mapping, switch: Any, strict: bool = True) -> tuple
     if switch is None:
         return new, joint
     if switch is _MISSING:
-        if joint or not strict:
+        # A dataset passed as a built object may hold a joint coordinator already (not a config node).
+        if joint or not strict or find_instances(dataset, lambda obj: isinstance(obj, JointViews)):
             return new, joint
         raise ValueError(
             "jointaug_plugins' mm adapter is imported (custom_imports), but this config's train pipeline has no "

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import functools
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from PIL import Image, ImageFilter
 
+from ...hookspecs import hookimpl
 from ...transforms.base import JointTransform
 from ...transforms.blur import JointGaussianBlur
 from ...transforms.color import JointColorJitter
 from ...transforms.crop import JointRandomResizedCrop
-from ...transforms.jointify import warn_once
 
 LIBRARIES = ("mmselfsup", "mmpretrain")
 
@@ -137,35 +137,25 @@ def conversions(library: str) -> tuple[tuple[type, type, Callable[[Any], JointTr
     return tuple(table)
 
 
-def make_joint(transform: Any, library: str, specs: Mapping[str, Any]) -> Any:
-    """The joint version of one library transform (same settings), or ``transform`` itself when it has
-    none, its kind is off, or its settings cannot be drawn jointly (then with a warning; the view check
-    of ``JointMultiView`` then refuses a switched-on kind that no view holds)."""
-    for base, joint_cls, make_source in conversions(library):
-        if type(transform) is not base:
-            continue
-        try:
-            source = make_source(transform)
-        except (TypeError, ValueError) as err:
-            warn_once(f"JointMultiView keeps {type(transform).__name__} as it is: {err}")
-            return transform
-        spec = specs.get(source.kind)
-        if spec is None:
-            return transform
-        source.check_spec(spec, source.kind)
-        joint = joint_cls.__new__(joint_cls)
-        joint.__dict__.update(transform.__dict__)
-        joint.joint_source = source
-        return joint
-    return transform
+class MMConversions:
+    """The plugin (``jointaug_replacement`` hook) that teaches ``jointify`` one library's random transforms.
 
+    Registered when the library's adapter is imported. The core's one replace-and-check path
+    (:func:`jointaug_plugins.jointify.jointify_view`) then swaps them: a class whose settings have no
+    joint version (an error here) is kept with a warning, a switched-on kind whose range cannot be drawn
+    jointly is refused.
+    """
 
-def swap_in_place(container: Any, library: str, specs: Mapping[str, Any]) -> None:
-    """Replace, recursively, every convertible transform inside mmcv ``Compose`` / wrapper objects."""
-    children = getattr(container, "transforms", None)
-    if isinstance(children, list):
-        for i, child in enumerate(children):
-            children[i] = make_joint(child, library, specs)
-            swap_in_place(children[i], library, specs)
-    elif children is not None:
-        swap_in_place(children, library, specs)
+    def __init__(self, library: str) -> None:
+        self.library = library
+
+    @hookimpl
+    def jointaug_replacement(self, transform: Any) -> Any:
+        for base, joint_cls, make_source in conversions(self.library):
+            if type(transform) is base:
+                source = make_source(transform)
+                joint = joint_cls.__new__(joint_cls)
+                joint.__dict__.update(transform.__dict__)
+                joint.joint_source = source
+                return joint
+        return None

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...spec import JointSpec
-from ...transforms.multicrop import MULTICROP_MODES
+from ...transforms.multicrop import multicrop_mode
 
 JOINTAUG_KEYS = ("crop", "blur", "color", "crop_or_blur", "seed")
 GROUP_LINE = "- jointaug: crop"
@@ -55,15 +55,7 @@ def parse_jointaug(block: Any) -> dict[str, Any] | None:
     unknown = sorted(str(k) for k in block if k not in JOINTAUG_KEYS)
     if unknown:
         raise ValueError(f"jointaug has unknown key(s) {', '.join(unknown)}; valid keys: {', '.join(JOINTAUG_KEYS)}")
-    crop = JointSpec.parse(block.get("crop"), "jointaug.crop", ("joint",))
-    multicrop = None
-    if crop is not None:
-        multicrop = crop.options.get("joint")
-        if multicrop is not None and multicrop not in MULTICROP_MODES:
-            raise ValueError(
-                f"jointaug.crop.joint must be null or one of {', '.join(MULTICROP_MODES)}; got {multicrop!r}"
-            )
-        crop = JointSpec(crop.beta, crop.margin, crop.sigma)
+    multicrop, crop = multicrop_mode(block.get("crop"), None, default=None, name="jointaug.crop")
     options = {
         "crop": crop,
         "blur": JointSpec.parse(block.get("blur"), "jointaug.blur"),

@@ -9,8 +9,8 @@ from typing import Any
 
 from torchvision import transforms as T
 
+from ...jointify import jointify
 from ...transforms.blur import JointGaussianBlur
-from ...transforms.jointify import jointify
 from ...transforms.multicrop import multicrop_pairs
 from ...transforms.views import JointViews, consecutive_pairs
 from .checks import check_data_format, check_switch_has_effect
@@ -61,7 +61,7 @@ def joint_pipeline(
     """Views from ``(per-view pipeline, num_crops)`` entries, made joint under ``options``."""
     views = [pipeline for pipeline, count in entries for _ in range(int(count))]
     if options is None:
-        return JointFullTransformPipeline(views)
+        return JointFullTransformPipeline(views, crop=None)
     kwargs = {
         "crop": options["crop"],
         "blur": options["blur"],

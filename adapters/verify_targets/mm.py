@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ...hookspecs import hookimpl
-from ...verify import VerifyTarget, VerifyTargetError
+from ...tools.verify import VerifyTarget, VerifyTargetError
 
 LIBRARIES = ("mmselfsup", "mmpretrain")
 _PACKAGE_CONFIG = re.compile(r"^(mmselfsup|mmpretrain|mmcls)::\S+\.py$")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ...hookspecs import hookimpl
-from ...verify import VerifyTarget, VerifyTargetError
+from ...tools.verify import VerifyTarget, VerifyTargetError
 
 _FLAGS = {"--config-path": "path", "-cp": "path", "--config-name": "name", "-cn": "name"}
 _HINT_COMPOSE = (

@@ -10,6 +10,21 @@ from collections.abc import Sequence
 # Sub-command modules, in the order `jointaug --help` lists them.
 COMMANDS = ("demo", "preview", "stats", "difficulty", "bench", "verify")
 
+# The `tools` extra: import name -> distribution. The core needs none of them; the commands do.
+TOOL_MODULES = {"scipy": "scipy", "matplotlib": "matplotlib", "tqdm": "tqdm", "sklearn": "scikit-learn"}
+TOOLS_INSTALL = "pip install 'jointaug-plugins[tools]'"
+
+
+def missing_tool(err: BaseException | None) -> str | None:
+    """The distribution of the `tools` extra whose import failed in ``err`` or its causes, else ``None``."""
+    while err is not None:
+        if isinstance(err, ImportError):
+            top = (err.name or "").partition(".")[0]
+            if top in TOOL_MODULES:
+                return TOOL_MODULES[top]
+        err = err.__cause__
+    return None
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -30,4 +45,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args._run(args) or 0)
     except (ValueError, TypeError) as err:
         print(f"jointaug {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except ImportError as err:
+        tool = missing_tool(err)
+        if tool is None:
+            raise
+        print(
+            f"jointaug {args.command}: error: {tool} is not installed; the jointaug commands need the tools "
+            f"extra: {TOOLS_INSTALL}",
+            file=sys.stderr,
+        )
         return 2

@@ -18,9 +18,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ..images import default_images
-    from ..preview import AUGS, render_preview
-    from ..stats import plot_ratio_density, ratio_stats
+    from ..tools.images import default_images
+    from ..tools.preview import AUGS, render_preview
+    from ..tools.stats import plot_ratio_density, ratio_stats
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

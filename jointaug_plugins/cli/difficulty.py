@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..difficulty import DEFAULT_BETAS, DEFAULT_ENCODER, TRAIN_STEPS
+from ..tools.difficulty import DEFAULT_BETAS, DEFAULT_ENCODER
+from ..tools.encoders import TRAIN_STEPS
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -54,8 +55,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ..difficulty import measure_difficulty, plot_difficulty
-    from ..images import load_images
+    from ..tools.difficulty import measure_difficulty, plot_difficulty
+    from ..tools.images import load_images
 
     if args.threads is not None:
         import torch

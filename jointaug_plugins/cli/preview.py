@@ -18,8 +18,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..images import default_images, load_images
-    from ..preview import render_preview
+    from ..tools.images import default_images, load_images
+    from ..tools.preview import render_preview
 
     images = load_images(args.images) if args.images else default_images()
     path = render_preview(

@@ -34,7 +34,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 def _distances(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ..stats import distance_stats, plot_center_distances
+    from ..tools.stats import distance_stats, plot_center_distances
 
     if args.aug != "crop":
         raise ValueError("--distance is defined for --aug crop only")
@@ -59,7 +59,7 @@ def _distances(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ..stats import plot_ratio_density, ratio_stats
+    from ..tools.stats import plot_ratio_density, ratio_stats
 
     if args.distance:
         return _distances(args)

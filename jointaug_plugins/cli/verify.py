@@ -115,8 +115,8 @@ def print_table(report: dict) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ..verify import VerifyTargetError, resolve_target, verify
-    from ..verify_stats import seed_everything
+    from ..tools.verify import VerifyTargetError, resolve_target, verify
+    from ..tools.verify_stats import seed_everything
 
     target, rest = split_target(args)
     if args.n is not None and args.n < 1:

@@ -4,7 +4,6 @@ from .base import JointTransform, ScalarJointTransform
 from .blur import JointGaussianBlur
 from .color import JointColorJitter
 from .crop import JointRandomResizedCrop
-from .jointify import jointify
 from .multicrop import JointMultiCrop, multicrop_mode, multicrop_pairs
 from .views import JointViews
 
@@ -16,7 +15,6 @@ __all__ = [
     "JointTransform",
     "JointViews",
     "ScalarJointTransform",
-    "jointify",
     "multicrop_mode",
     "multicrop_pairs",
 ]

@@ -14,6 +14,8 @@ from torchvision.transforms.v2 import functional as F
 from .base import ScalarJointTransform
 
 _PIL_BLUR_MODES = ("L", "LA", "RGB", "RGBA", "CMYK")
+# torchvision's gaussian_blur (a kernel_size is given) also takes 32-bit PIL images, not I;16, P or 1.
+_PIL_KERNEL_BLUR_MODES = (*_PIL_BLUR_MODES, "I", "F")
 
 
 class JointGaussianBlur(ScalarJointTransform):
@@ -49,7 +51,7 @@ class JointGaussianBlur(ScalarJointTransform):
         if self.value_range[0] <= 0:
             raise ValueError(f"sigma must be > 0, got {self.value_range}")
         self.kernel_size = self._check_kernel(kernel_size)
-        self._pil_modes = _PIL_BLUR_MODES if self.kernel_size is None else None
+        self._pil_modes = _PIL_BLUR_MODES if self.kernel_size is None else _PIL_KERNEL_BLUR_MODES
 
     @property
     def pil_modes(self):
@@ -78,4 +80,4 @@ class JointGaussianBlur(ScalarJointTransform):
         elif isinstance(inpt, PIL.Image.Image):
             limit = [2 * inpt.width - 1, 2 * inpt.height - 1]
             kernel = [min(k, lim) for k, lim in zip(kernel, limit)]
-        return self._call_kernel(F.gaussian_blur, inpt, kernel_size=kernel, sigma=[value, value])
+        return F.gaussian_blur(inpt, kernel_size=kernel, sigma=[value, value])

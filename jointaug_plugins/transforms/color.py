@@ -5,16 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import torch
 from torchvision.transforms.v2 import functional as F
 
 from .._checks import check_range, check_real
+from ..draw import ColorDraw
 from ..sampling import half_width, pair_from_uniforms
 from ..spec import JointSpec
-from .base import JointTransform, uniforms
+from .base import JointTransform
 
 FACTORS = ("brightness", "contrast", "saturation", "hue")
 _KERNELS = (F.adjust_brightness, F.adjust_contrast, F.adjust_saturation, F.adjust_hue)
+_NEUTRAL = (1.0, 1.0, 1.0, 0.0)
+
+
+def _order(u) -> tuple[int, int, int, int]:
+    """A uniformly random order of the four operations from four uniforms (their ranks)."""
+    return tuple(sorted(range(4), key=lambda k: u[k]))
 
 
 def _factor_range(value, name: str, center: float, bound: tuple[float, float]):
@@ -50,6 +56,9 @@ class JointColorJitter(JointTransform):
 
     kind = "color"
     option_keys = ("factors",)
+    # single: 4 factors, 4 for the order; pair: 2 per factor, 4 for each view's order
+    single_uniforms = 8
+    pair_uniforms = 16
     pil_modes = ("L", "LA", "RGB", "RGBA", "CMYK")
 
     def __init__(
@@ -75,30 +84,34 @@ class JointColorJitter(JointTransform):
             raise ValueError(f"color factors must be a list drawn from {', '.join(FACTORS)}; got {factors!r}")
         return tuple(factors)
 
-    def make_single_params(self, size, generator) -> dict[str, Any]:
-        u = uniforms(4, generator)
-        factors = [None if r is None else r[0] + x * (r[1] - r[0]) for r, x in zip(self._ranges(), u)]
-        return {"order": torch.randperm(4, generator=generator).tolist(), "factors": factors}
+    def draw_single(self, u, pair=None) -> ColorDraw:
+        factors = tuple(
+            _NEUTRAL[k] if r is None else r[0] + u[k] * (r[1] - r[0]) for k, r in enumerate(self._ranges())
+        )
+        return ColorDraw(pair, False, factors, _order(u[4:8]))
 
-    def make_pair_params(self, size, spec: JointSpec, generator):
+    def draw_pair(self, other, spec: JointSpec, u, pair=None) -> tuple[ColorDraw, ColorDraw]:
         joint = self._joint_factors(spec)
-        u = uniforms(12, generator)
         first, second = [], []
         for k, (name, r) in enumerate(zip(FACTORS, self._ranges())):
             if r is None:
-                a = b = None
+                a = b = _NEUTRAL[k]
             elif name in joint and r[0] < r[1]:
                 coupling = "difference" if name == "hue" else "ratio"
-                a, b = pair_from_uniforms(u[3 * k], u[3 * k + 1], r[0], r[1], spec, coupling)
+                a, b = pair_from_uniforms(u[2 * k], u[2 * k + 1], r[0], r[1], spec, coupling)
             else:
-                a = r[0] + u[3 * k] * (r[1] - r[0])
-                b = r[0] + u[3 * k + 2] * (r[1] - r[0])
+                a = r[0] + u[2 * k] * (r[1] - r[0])
+                b = r[0] + u[2 * k + 1] * (r[1] - r[0])
             first.append(a)
             second.append(b)
         return (
-            {"order": torch.randperm(4, generator=generator).tolist(), "factors": first},
-            {"order": torch.randperm(4, generator=generator).tolist(), "factors": second},
+            ColorDraw(pair, True, tuple(first), _order(u[8:12])),
+            ColorDraw(pair, True, tuple(second), _order(u[12:16])),
         )
+
+    def params_from_draw(self, draw: ColorDraw, size: tuple[int, int]) -> dict[str, Any]:
+        factors = [None if r is None else float(f) for r, f in zip(self._ranges(), draw.factors)]
+        return {"order": [int(i) for i in draw.order], "factors": factors}
 
     def pairing_key(self) -> tuple:
         return self._ranges()
@@ -114,5 +127,5 @@ class JointColorJitter(JointTransform):
         factors = params["factors"]
         for index in params["order"]:
             if factors[index] is not None:
-                inpt = self._call_kernel(_KERNELS[index], inpt, factors[index])
+                inpt = _KERNELS[index](inpt, factors[index])
         return inpt

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,10 +9,19 @@ from torchvision.transforms import InterpolationMode
 from torchvision.transforms.v2 import functional as F
 
 from .._checks import check_range, check_size
-from ..boxes import INDEPENDENT_UNIFORMS, JOINT_UNIFORMS, independent_box_from_uniforms, joint_boxes_from_uniforms
+from ..boxes import (
+    INDEPENDENT_UNIFORMS,
+    JOINT_UNIFORMS,
+    crop_box,
+    independent_crop_draw,
+    independent_crop_draw_batch,
+    joint_crop_draws,
+    joint_crop_draws_batch,
+)
+from ..draw import CropDraw
 from ..sampling import half_width
 from ..spec import JointSpec
-from .base import JointTransform, uniforms
+from .base import JointTransform
 
 _PIL_INTERPOLATION = {
     0: InterpolationMode.NEAREST,
@@ -40,11 +48,6 @@ def as_interpolation(value: InterpolationMode | str | int) -> InterpolationMode:
     raise ValueError(f"interpolation must be an InterpolationMode, one of {names}, or a PIL constant; got {value!r}")
 
 
-@functools.lru_cache(maxsize=256)
-def _crop_half_width(lo: float, hi: float, margin: float) -> float:
-    return half_width(lo, hi, "ratio", margin, name="scale")
-
-
 class JointRandomResizedCrop(JointTransform):
     """Crop a random part of the image and resize it; paired views draw their areas jointly.
 
@@ -62,6 +65,8 @@ class JointRandomResizedCrop(JointTransform):
     """
 
     kind = "crop"
+    single_uniforms = INDEPENDENT_UNIFORMS
+    pair_uniforms = JOINT_UNIFORMS
 
     def __init__(
         self,
@@ -78,23 +83,21 @@ class JointRandomResizedCrop(JointTransform):
         self.interpolation = as_interpolation(interpolation)
         self.antialias = antialias
 
-    def make_single_params(self, size, generator) -> dict[str, Any]:
-        height, width = size
-        box, area = independent_box_from_uniforms(
-            uniforms(INDEPENDENT_UNIFORMS, generator), height, width, self.scale, self.ratio
-        )
-        return {"top": box[0], "left": box[1], "height": box[2], "width": box[3], "area": area}
+    def draw_single(self, u, pair=None) -> CropDraw:
+        return independent_crop_draw(u, self.scale, self.ratio, pair)
 
-    def make_pair_params(self, size, spec: JointSpec, generator):
-        height, width = size
-        half = _crop_half_width(*self.scale, spec.margin)
-        box1, box2, areas = joint_boxes_from_uniforms(
-            uniforms(JOINT_UNIFORMS, generator), height, width, self.scale, self.ratio, spec, half
-        )
-        return tuple(
-            {"top": b[0], "left": b[1], "height": b[2], "width": b[3], "area": a}
-            for b, a in ((box1, areas[0]), (box2, areas[1]))
-        )
+    def draw_pair(self, other, spec: JointSpec, u, pair=None) -> tuple[CropDraw, CropDraw]:
+        return joint_crop_draws(u, self.scale, self.ratio, spec, pair)
+
+    def draw_single_batch(self, u, pair=None) -> CropDraw:
+        return independent_crop_draw_batch(u, self.scale, self.ratio, pair)
+
+    def draw_pair_batch(self, other, spec: JointSpec, u, pair=None) -> tuple[CropDraw, CropDraw]:
+        return joint_crop_draws_batch(u, self.scale, self.ratio, spec, pair)
+
+    def params_from_draw(self, draw: CropDraw, size: tuple[int, int]) -> dict[str, Any]:
+        (top, left, height, width), area = crop_box(draw, size[0], size[1], self.ratio)
+        return {"top": top, "left": left, "height": height, "width": width, "area": area}
 
     def pairing_key(self) -> tuple:
         return (self.scale, self.ratio)
@@ -103,8 +106,7 @@ class JointRandomResizedCrop(JointTransform):
         half_width(*self.scale, "ratio", spec.margin, name=f"{name}: {type(self).__name__} scale")
 
     def transform(self, inpt: Any, params: dict[str, Any]) -> Any:
-        return self._call_kernel(
-            F.resized_crop,
+        return F.resized_crop(
             inpt,
             top=params["top"],
             left=params["left"],

@@ -18,7 +18,7 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-def multicrop_pairs(n_global: int, n_local: int, mode: str) -> list[tuple[int, int]]:
+def multicrop_pairs(n_global: int, n_local: int, mode: str, name: str = "joint") -> list[tuple[int, int]]:
     """The joint pairs of a multi-crop layout ``[global_1, ..., global_G, local_1, ..., local_L]``.
 
     Globals pair as (0, 1), (2, 3) ...; locals as (G, G+1), (G+2, G+3) ...; an odd last view of either
@@ -28,8 +28,9 @@ def multicrop_pairs(n_global: int, n_local: int, mode: str) -> list[tuple[int, i
         n_global: Number of global views (``>= 0``), first in the layout.
         n_local: Number of local views (``>= 0``), after the globals.
         mode: ``"global"``, ``"local"`` or ``"both"``: which group's pairs are joint.
+        name: The option's name in the error for any other mode.
     """
-    check_choice(mode, "joint", MULTICROP_MODES)
+    check_choice(mode, name, MULTICROP_MODES)
     for value, name in ((n_global, "n_global"), (n_local, "n_local")):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"{name} must be an int >= 0, got {value!r}")
@@ -41,17 +42,28 @@ def multicrop_pairs(n_global: int, n_local: int, mode: str) -> list[tuple[int, i
     return pairs
 
 
-def multicrop_mode(crop: SpecLike, joint: str | None) -> tuple[str, JointSpec | None]:
-    """Split a multi-crop ``crop`` option into the mode and the crop spec.
+def multicrop_mode(
+    crop: SpecLike, joint: str | None, *, default: str | None = "global", name: str = "crop"
+) -> tuple[str | None, JointSpec | None]:
+    """The one parser of multi-crop modes: split a ``crop`` option into the mode and the crop spec.
 
-    The mode comes from ``joint=`` or from the ``joint`` key of a crop options dict (not both
-    differently); default ``"global"``. The returned spec no longer carries ``joint``.
+    Args:
+        crop: ``None``, a β, or an options dict that may carry ``joint`` (the mode).
+        joint: The mode given on its own (``joint=`` of the recipes), or ``None``.
+        default: The mode when neither gives one; ``None`` for "not multi-crop" (solo-learn's YAML).
+        name: The option's name in errors (``crop``, ``jointaug.crop``).
+
+    Returns:
+        ``(mode, spec)``: the mode (``"global"``, ``"local"``, ``"both"``, or ``default``) and the spec
+        without ``joint``. The two sources may not disagree.
     """
-    spec = JointSpec.parse(crop, "crop", ("joint",))
+    spec = JointSpec.parse(crop, name, ("joint",))
     from_spec = None if spec is None else spec.options.get("joint")
     if joint is not None and from_spec is not None and joint != from_spec:
-        raise ValueError(f"joint={joint!r} contradicts crop={{'joint': {from_spec!r}}}; give it once")
-    mode = check_choice(joint or from_spec or "global", "joint", MULTICROP_MODES)
+        raise ValueError(f"joint={joint!r} contradicts {name}={{'joint': {from_spec!r}}}; give it once")
+    mode = joint or from_spec or default
+    if mode is not None and mode not in MULTICROP_MODES:
+        raise ValueError(f"{name}.joint must be null or one of {', '.join(MULTICROP_MODES)}; got {mode!r}")
     if spec is not None:
         options = {k: v for k, v in spec.options.items() if k != "joint"}
         spec = JointSpec(spec.beta, spec.margin, spec.sigma, options)

@@ -1,48 +1,22 @@
-"""JointViews: the coordinator that makes the views of one image with joint draws."""
+"""JointViews: the coordinator that draws everything random about an image's views, then makes them."""
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import torch
+
 from .._checks import check_probability
-from ..draw import DrawRecord, ImageDraw, running_view
+from ..draw import ActiveView, DrawRecord, ImageDraw, running_view
 from ..rng import GeneratorSource
-from ..spec import JointSpec, SpecLike
-from .base import JointTransform
+from ..spec import SpecLike, parse_specs
+from ..walk import iter_transforms
+from .base import JointTransform, joint_source_of, uniforms
+from .plan import DrawPlan
 
 View = Callable[[Any], Any]
-
-
-def iter_transforms(obj: Any, _seen: set[int] | None = None) -> Iterator[Any]:
-    """Every transform inside ``obj``, depth first, looking through the containers torchvision,
-    lightly and mmcv use (anything holding a ``transforms`` list or tuple, ``nn.Sequential``)."""
-    seen = set() if _seen is None else _seen
-    if id(obj) in seen:
-        return
-    seen.add(id(obj))
-    yield obj
-    children = getattr(obj, "transforms", None)
-    if children is None and hasattr(obj, "_modules") and type(obj).__name__ in ("Sequential", "ModuleList"):
-        children = list(obj._modules.values())
-    if isinstance(children, Mapping):
-        children = list(children.values())
-    if isinstance(children, (list, tuple)) or type(children).__name__ in ("ModuleList", "Sequential"):
-        for child in children:
-            yield from iter_transforms(child, seen)
-    elif children is not None and callable(children):
-        yield from iter_transforms(children, seen)
-    elif children is None and callable(vars(obj).get("transform") if hasattr(obj, "__dict__") else None):
-        yield from iter_transforms(obj.transform, seen)
-
-
-def joint_source_of(obj: Any) -> JointTransform | None:
-    """The joint transform behind ``obj``: itself, or the ``joint_source`` an adapter's transform holds."""
-    if isinstance(obj, JointTransform):
-        return obj
-    source = getattr(obj, "joint_source", None)
-    return source if isinstance(source, JointTransform) else None
 
 
 def consecutive_pairs(n_views: int) -> list[tuple[int, int]]:
@@ -50,24 +24,9 @@ def consecutive_pairs(n_views: int) -> list[tuple[int, int]]:
     return [(i, i + 1) for i in range(0, n_views - 1, 2)]
 
 
-def resolve_specs(
-    crop: SpecLike, blur: SpecLike, color: SpecLike, more: Mapping[str, SpecLike]
-) -> dict[str, JointSpec | None]:
-    """Parse the user's options per kind, checking that every named kind is registered."""
-    from ..registry import joint_augmentations
-
-    registered = joint_augmentations()
-    unknown = sorted(k for k in more if k not in registered)
-    if unknown:
-        raise ValueError(
-            f"unknown joint augmentation(s) {', '.join(unknown)}; registered: {', '.join(sorted(registered))}"
-        )
-    values = {"crop": crop, "blur": blur, "color": color, **more}
-    specs = {}
-    for kind, value in values.items():
-        cls = registered.get(kind)
-        specs[kind] = JointSpec.parse(value, kind, tuple(getattr(cls, "option_keys", ())))
-    return specs
+def joint_transforms_in(view: Any) -> list[JointTransform]:
+    """The joint transforms of one view's pipeline, in the order the walker finds them."""
+    return [s for s in (joint_source_of(t) for t in iter_transforms(view)) if s is not None]
 
 
 class JointViews:
@@ -75,26 +34,33 @@ class JointViews:
 
     Each view is the user's own pipeline (a ``Compose`` or any callable). Joint transforms inside them
     (:class:`JointRandomResizedCrop`, :class:`JointGaussianBlur`, :class:`JointColorJitter`, or any
-    registered one) take their parameters from one draw per image; everything else in the pipelines
-    runs untouched. Views ``(0, 1), (2, 3), ...`` are paired unless ``pairs`` says otherwise.
+    registered one) take their parameters from one draw per image, made before any view runs
+    (:meth:`draw`); everything else in the pipelines runs untouched. Views ``(0, 1), (2, 3), ...`` are
+    paired unless ``pairs`` says otherwise. ``views(image)`` is ``views.apply(image, views.draw())``.
 
     Args:
         view_transforms: The per-view pipelines, at least one.
         crop, blur, color: For each kind, ``None`` (views draw independently), a β (any finite real;
             0 is the published JointX(0)), or a dict of options (``beta``, ``margin``, ``sigma``, and
-            per kind: ``factors`` for color).
+            per kind: ``factors`` for color). The default, as at every entry point of this package, is
+            JointCrop(0) with blur and colour off; pass ``crop=None`` for views without a crop.
         pairs: Which views are paired, as index pairs; each view in at most one pair.
         crop_or_blur: The paper's remedy for combining JointCrop and JointBlur (its appendix F):
             probability in [0, 1] that a pair gets JointCrop; otherwise it gets JointBlur, the other
             one drawn independently. ``None`` applies both to every pair.
         seed: ``None`` or an int >= 0; see :class:`~jointaug_plugins.rng.GeneratorSource`.
         **more: Options of other registered joint augmentations, by name.
+
+    Raises:
+        ValueError: when built, for any switched-on kind that would not couple every pair: no view
+            holds it, the paired views hold different numbers of it or with different ranges, or its
+            options do not fit a transform's range. A view left out of every pair is a warning.
     """
 
     def __init__(
         self,
         view_transforms: Sequence[View],
-        crop: SpecLike = None,
+        crop: SpecLike = 0.0,
         blur: SpecLike = None,
         color: SpecLike = None,
         *,
@@ -113,7 +79,17 @@ class JointViews:
             if not callable(view):
                 raise TypeError(f"view_transforms[{i}] is not callable: {view!r}")
         self.view_transforms = list(view_transforms)
-        self.specs = resolve_specs(crop, blur, color, more)
+        # The slots of the draw: per view, its joint transforms in pipeline order.
+        self.slots = [joint_transforms_in(v) for v in self.view_transforms]
+        classes = {t.kind: type(t) for view in self.slots for t in view}
+        unknown = sorted(kind for kind, value in more.items() if kind not in classes and value is not None)
+        if unknown:
+            raise ValueError(
+                f"unknown joint augmentation(s) {', '.join(unknown)}: no view holds a transform of that kind "
+                f"(joint transforms in these views: {', '.join(sorted(classes)) or 'none'}; the options are "
+                "crop, blur, color and the kind names of registered plugins)"
+            )
+        self.specs = parse_specs({"crop": crop, "blur": blur, "color": color, **more}, classes)
         self.pairs = self._check_pairs(pairs, len(self.view_transforms))
         self.crop_or_blur = None if crop_or_blur is None else check_probability(crop_or_blur, "crop_or_blur")
         if self.crop_or_blur is not None and (self.specs["crop"] is None or self.specs["blur"] is None):
@@ -121,9 +97,9 @@ class JointViews:
         self.rng = GeneratorSource(seed)
         # Optional callable taking each image's list of DrawRecord (training-time draw logging).
         self.draw_sink: Callable[[list[DrawRecord]], None] | None = None
-        self._pair_of_view = {v: (k, slot) for k, pair in enumerate(self.pairs) for slot, v in enumerate(pair)}
         self.warn_unpaired = pairs is None
         self._check_specs_against_views()
+        self.plan = DrawPlan(self.slots, self.pairs, self.specs, self.crop_or_blur)
 
     @staticmethod
     def _check_pairs(pairs, n_views: int) -> list[tuple[int, int]]:
@@ -145,26 +121,16 @@ class JointViews:
             checked.append((a, b))
         return checked
 
-    def _check_specs_against_views(self) -> None:
-        """Check, when built, that every switched-on kind really couples every pair.
+    def _of_kind(self, view: int, kind: str) -> list[int]:
+        return [s for s, t in enumerate(self.slots[view]) if t.kind == kind]
 
-        A kind switched on that no view holds, a pair whose views hold different numbers of that kind
-        or with different settings, and a kind whose options do not fit a transform's range are
-        errors; a view left out of every pair while something is switched on is a warning. Each of
-        these would otherwise train with independent views without a word.
-        """
-        per_view: list[dict[str, list[JointTransform]]] = []
-        for view in self.view_transforms:
-            sources: dict[str, list[JointTransform]] = {}
-            for t in iter_transforms(view):
-                t = joint_source_of(t)
-                if t is not None:
-                    sources.setdefault(t.kind, []).append(t)
-                    spec = self.specs.get(t.kind)
-                    if spec is not None:
-                        t.check_spec(spec, t.kind)
-            per_view.append(sources)
-        self.kinds_found = frozenset(kind for sources in per_view for kind in sources)
+    def _check_specs_against_views(self) -> None:
+        """The one place that checks a pair's settings, when built, for every adapter."""
+        self.kinds_found = frozenset(t.kind for view in self.slots for t in view)
+        for view in self.slots:
+            for t in view:
+                if self.specs.get(t.kind) is not None:
+                    t.check_spec(self.specs[t.kind], t.kind)
         switched_on = [kind for kind, spec in self.specs.items() if spec is not None]
         for kind in switched_on:
             if kind not in self.kinds_found:
@@ -173,13 +139,14 @@ class JointViews:
                     f"so it would have no effect; joint transforms found: {sorted(self.kinds_found) or 'none'}"
                 )
             for a, b in self.pairs:
-                first, second = per_view[a].get(kind, []), per_view[b].get(kind, [])
+                first, second = self._of_kind(a, kind), self._of_kind(b, kind)
                 if len(first) != len(second):
                     raise ValueError(
                         f"{kind} is switched on but paired views {a} and {b} hold {len(first)} and {len(second)} "
                         f"{kind} transform(s): every {kind} of one view needs a partner in the other"
                     )
                 for x, y in zip(first, second):
+                    x, y = self.slots[a][x], self.slots[b][y]
                     if x.pairing_key() != y.pairing_key():
                         raise ValueError(
                             f"{kind}: views {a} and {b} are paired but their {type(x).__name__} settings differ "
@@ -196,30 +163,67 @@ class JointViews:
                 stacklevel=3,
             )
 
-    def new_draw(self) -> ImageDraw:
-        """An empty draw for the next image, from this process's generator."""
-        generator = self.rng.generator
-        disabled = frozenset()
-        if self.crop_or_blur is not None and self.pairs:
-            import torch
+    # --- the draw ----------------------------------------------------------------------------------
 
-            coins = torch.rand(len(self.pairs), generator=generator).tolist()
-            disabled = frozenset((k, "blur" if u < self.crop_or_blur else "crop") for k, u in enumerate(coins))
-        return ImageDraw(self.specs, self._pair_of_view, generator, disabled)
+    def draw(self, generator: torch.Generator | None = None) -> ImageDraw:
+        """Everything random about the joint transforms of one image's views (plain, size-free data).
+
+        Args:
+            generator: Where the uniforms come from; ``None`` uses this coordinator's own generator
+                (seeded by ``seed``, different per DataLoader worker and rank), never torch's global one.
+        """
+        return self.draw_from_uniforms(uniforms(self.n_uniforms, generator or self.rng.generator))
+
+    def draw_batch(self, n: int, generator: torch.Generator | None = None) -> ImageDraw:
+        """The draws of ``n`` images at once, every number a tensor with leading size ``n``; row ``i``
+        equals the scalar draw from the same uniforms (:func:`~jointaug_plugins.draw.unbatch`)."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"n must be an int >= 0, got {n!r}")
+        u = torch.rand(n, self.n_uniforms, generator=generator or self.rng.generator, dtype=torch.float64)
+        return self.draw_from_uniforms(u)
+
+    def draw_from_uniforms(self, u: Sequence[float] | torch.Tensor) -> ImageDraw:
+        """The draw made of ``n_uniforms`` uniforms in [0, 1): a list (one image) or an ``(n, n_uniforms)``
+        tensor (a batch)."""
+        return self.plan.draw_from_uniforms(u)
+
+    @property
+    def n_uniforms(self) -> int:
+        """How many uniforms one image's draw consumes."""
+        return self.plan.n_uniforms
+
+    # --- making the views ----------------------------------------------------------------------------
+
+    def apply(self, image: Any, draw: ImageDraw) -> list[Any]:
+        """The views of ``image`` made with ``draw`` (from :meth:`draw`, or a recorded one): the same draw
+        gives the same views, whatever the image size."""
+        return self.apply_with_records(image, draw)[0]
+
+    def apply_with_records(self, image: Any, draw: ImageDraw) -> tuple[list[Any], list[DrawRecord]]:
+        """The views of ``image`` made with ``draw``, and what each joint transform made of its slice."""
+        if isinstance(draw, ImageDraw) and isinstance(draw.joint_kind, torch.Tensor):
+            raise ValueError("apply takes the draw of one image; split a batched draw with jointaug_plugins.unbatch()")
+        shape = [len(v.slices) for v in draw.views] if isinstance(draw, ImageDraw) else None
+        if shape != [len(view) for view in self.slots]:
+            raise ValueError(
+                f"draw does not fit these views: it has {shape} slices per view, the views hold "
+                f"{[len(view) for view in self.slots]} joint transforms"
+            )
+        views, records = [], []
+        for i, view in enumerate(self.view_transforms):
+            with running_view(ActiveView(draw, i, self.slots[i])) as active:
+                views.append(view(image))
+            records.extend(active.records)
+        if self.draw_sink is not None:
+            self.draw_sink(records)
+        return views, records
 
     def call_with_draw(self, image: Any) -> tuple[list[Any], list[DrawRecord]]:
-        """The views of ``image`` and the records of what each joint transform drew."""
-        draw = self.new_draw()
-        views = []
-        for i, view in enumerate(self.view_transforms):
-            with running_view(draw, i):
-                views.append(view(image))
-        if self.draw_sink is not None:
-            self.draw_sink(draw.records)
-        return views, draw.records
+        """The views of ``image`` with a new draw, and the records of what each joint transform drew."""
+        return self.apply_with_records(image, self.draw())
 
     def __call__(self, image: Any) -> list[Any]:
-        return self.call_with_draw(image)[0]
+        return self.apply(image, self.draw())
 
     def __len__(self) -> int:
         return len(self.view_transforms)

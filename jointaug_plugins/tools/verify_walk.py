@@ -16,26 +16,17 @@ dicts, ``transforms``, wrappers) and recognises transforms by duck typing and cl
 
 from __future__ import annotations
 
-import types
-from collections import deque
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-import PIL.Image
-import torch
-
-from .spec import JointSpec
-from .transforms.views import JointViews, consecutive_pairs, joint_source_of
+from ..spec import JointSpec
+from ..transforms.base import joint_source_of
+from ..transforms.views import JointViews, consecutive_pairs
+from ..walk import find_instances
 
 DEFAULT_SCALE = (0.08, 1.0)
 DEFAULT_RATIO = (3.0 / 4.0, 4.0 / 3.0)
-_LEAVES = (
-    str, bytes, int, float, bool, complex, type(None), np.ndarray, np.generic, torch.Tensor, torch.Generator,
-    PIL.Image.Image, type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType,
-)  # fmt: skip
-_MAX_NODES = 20_000
+_MAX_DEPTH = 64  # attribute / container steps: deeper than any library's pipeline nesting
 
 
 @dataclass(frozen=True)
@@ -63,26 +54,9 @@ class Layout:
     notes: list[str] = field(default_factory=list)
 
 
-def _children(obj: Any) -> Iterator[Any]:
-    if isinstance(obj, Mapping):
-        yield from obj.values()
-    elif isinstance(obj, (list, tuple, set, frozenset, deque)):
-        yield from obj
-    elif hasattr(obj, "__dict__") and not isinstance(obj, _LEAVES):
-        yield from vars(obj).values()
-
-
-def walk(obj: Any) -> Iterator[Any]:
-    """Every object reachable from ``obj`` through attributes and containers, breadth first, once each."""
-    seen: set[int] = set()
-    queue = deque([obj])
-    while queue and len(seen) < _MAX_NODES:
-        item = queue.popleft()
-        if id(item) in seen or isinstance(item, _LEAVES):
-            continue
-        seen.add(id(item))
-        yield item
-        queue.extend(_children(item))
+def _find(obj: Any, match) -> list[Any]:
+    """The objects inside ``obj`` for which ``match`` is true, breadth first (the one walker's object-graph search)."""
+    return find_instances(obj, match, max_depth=_MAX_DEPTH)
 
 
 def _pair_of_floats(value: Any) -> tuple[float, float] | None:
@@ -93,52 +67,64 @@ def _pair_of_floats(value: Any) -> tuple[float, float] | None:
     return (lo, hi) if 0 < lo <= hi else None
 
 
+def _crop_of(item: Any) -> Any:
+    """``item``, or the crop a joint wrapper holds (so its ``scale`` / ``ratio`` are read)."""
+    source = joint_source_of(item)
+    return source if source is not None and source.kind == "crop" else item
+
+
+def _kinds_of(item: Any) -> set[str]:
+    kinds = set()
+    source = joint_source_of(item)
+    if source is not None and source.kind:
+        kinds.add(source.kind)
+    name = type(item).__name__
+    if "ResizedCrop" in name:
+        kinds.add("crop")
+    elif "Blur" in name:
+        kinds.add("blur")
+    elif "ColorJitter" in name:
+        kinds.add("color")
+    return kinds
+
+
+def _is_multiview(item: Any) -> bool:
+    names = " ".join(cls.__name__ for cls in type(item).__mro__)
+    views = getattr(item, "transforms", None)
+    return (
+        ("MultiView" in names or "MultiCrop" in names)
+        and isinstance(views, (list, tuple))
+        and bool(views)
+        and all(callable(v) for v in views)
+    )
+
+
 def crop_range(view: Any) -> CropRange:
     """The crop range of the first resized crop inside ``view`` (default 0.08–1.0 when none is found)."""
-    for item in walk(view):
-        source = joint_source_of(item)
-        if source is not None and source.kind == "crop" and source is not item:
-            item = source
-        name = type(item).__name__
-        if "ResizedCrop" not in name:
-            continue
+    for item in _find(view, lambda obj: "ResizedCrop" in type(_crop_of(obj)).__name__):
+        item = _crop_of(item)
         scale = _pair_of_floats(getattr(item, "crop_ratio_range", None) or getattr(item, "scale", None))
         ratio = _pair_of_floats(getattr(item, "aspect_ratio_range", None) or getattr(item, "ratio", None))
         if scale is not None and scale[1] <= 1.0:
-            return CropRange(scale, ratio or DEFAULT_RATIO, True, name)
+            return CropRange(scale, ratio or DEFAULT_RATIO, True, type(item).__name__)
     return CropRange()
 
 
 def kinds_in(view: Any) -> frozenset[str]:
     """Which of ``crop``, ``blur``, ``color`` the view's pipeline holds (by joint kind or class name)."""
-    kinds = set()
-    for item in walk(view):
-        source = joint_source_of(item)
-        if source is not None and source.kind:
-            kinds.add(source.kind)
-        name = type(item).__name__
-        if "ResizedCrop" in name:
-            kinds.add("crop")
-        elif "Blur" in name:
-            kinds.add("blur")
-        elif "ColorJitter" in name:
-            kinds.add("color")
-    return frozenset(kinds)
+    return frozenset().union(*map(_kinds_of, _find(view, lambda obj: bool(_kinds_of(obj)))))
 
 
 def find_views(transform: Any) -> tuple[list[Any] | None, JointViews | None]:
     """``(per-view pipelines, coordinator)``; either may be ``None``."""
-    for item in walk(transform):
-        if isinstance(item, JointViews):
-            return list(item.view_transforms), item
+    coordinators = _find(transform, lambda obj: isinstance(obj, JointViews))
+    if coordinators:
+        return list(coordinators[0].view_transforms), coordinators[0]
     if isinstance(transform, (list, tuple)) and transform and all(callable(v) for v in transform):
         return list(transform), None
-    for item in walk(transform):
-        names = " ".join(cls.__name__ for cls in type(item).__mro__)
-        views = getattr(item, "transforms", None)
-        if ("MultiView" in names or "MultiCrop" in names) and isinstance(views, (list, tuple)) and views:
-            if all(callable(v) for v in views):
-                return list(views), None
+    multiviews = _find(transform, _is_multiview)
+    if multiviews:
+        return list(multiviews[0].transforms), None
     return None, None
 
 

@@ -2,9 +2,9 @@
 
 A target (a ``module:attr`` callable, or through plugins an mm config or a solo-learn YAML) is built
 into a :class:`VerifyTarget`; :func:`verify` runs its views on a generated image whose pixels encode
-their coordinates (:mod:`jointaug_plugins.verify_probe`), reads each view's crop area back from the view,
+their coordinates (:mod:`jointaug_plugins.tools.verify_probe`), reads each view's crop area back from the view,
 and compares the measured ``P(s2/s1 > 2)`` of each checked pair with the values expected for joint and
-for independent crops (:mod:`jointaug_plugins.verify_stats`). Nothing here imports an SSL library.
+for independent crops (:mod:`jointaug_plugins.tools.verify_stats`). Nothing here imports an SSL library.
 """
 
 from __future__ import annotations
@@ -15,50 +15,15 @@ import inspect
 import re
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .verify_walk import Layout, describe
+from .verify_stats import run
+from .verify_target import VerifyTarget, VerifyTargetError
+
+__all__ = ["VERDICTS", "VerifyTarget", "VerifyTargetError", "resolve_python", "resolve_target", "verify"]
 
 VERDICTS = ("joint", "independent", "not measured")
-
-
-class VerifyTargetError(Exception):
-    """A target that cannot be built: ``message`` as the library reported it, ``hint`` what to try."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.hint = hint
-
-
-@dataclass
-class VerifyTarget:
-    """A built training transform, ready to be measured.
-
-    Attributes:
-        name: What the user named (shown in the report).
-        views: ``image -> views``: takes an RGB ``PIL.Image`` and returns the list of views (tensors,
-            arrays or PIL images; a dict with ``inputs`` or ``img`` is also read).
-        layout: Views, pairs to check, each view's crop range and the joint specs
-            (:func:`jointaug_plugins.verify_walk.describe` of the built transform).
-        library: Who built it (``torchvision``, ``lightly``, ``mmselfsup``, ``solo-learn`` ...).
-        notes: Anything the user should know about how it was built.
-    """
-
-    name: str
-    views: Callable[[Any], Any]
-    layout: Layout
-    library: str = "python"
-    notes: list[str] = field(default_factory=list)
-
-    @classmethod
-    def from_transform(
-        cls, name: str, views: Callable[[Any], Any], transform: Any = None, library: str = "python", notes=()
-    ) -> VerifyTarget:
-        """Describe ``transform`` (default: ``views`` itself) by walking it, and wrap it as a target."""
-        layout = describe(views if transform is None else transform)
-        return cls(name=name, views=views, layout=layout, library=library, notes=list(notes))
 
 
 _ATTR = re.compile(r"^(?P<module>.+?):(?P<attr>[A-Za-z_][\w.]*)$")
@@ -150,7 +115,7 @@ def resolve_target(target: str, args: Sequence[str] = ()) -> VerifyTarget:
     Raises:
         VerifyTargetError: nothing can build it, or building failed (with the library's message).
     """
-    from .registry import plugin_manager
+    from ..registry import plugin_manager
 
     built = plugin_manager().hook.jointaug_verify_target(target=target, args=list(args))
     if built is None:
@@ -171,7 +136,7 @@ def resolve_target(target: str, args: Sequence[str] = ()) -> VerifyTarget:
 def verify(
     target: VerifyTarget, n: int | None = None, seed: int = 0, progress: Any = None, workers: int = 2
 ) -> dict[str, Any]:
-    """Measure ``target`` and return the JSON-able report (see :func:`jointaug_plugins.verify_stats.run`).
+    """Measure ``target`` and return the JSON-able report (see :func:`jointaug_plugins.tools.verify_stats.run`).
 
     Args:
         target: What :func:`resolve_target` built.
@@ -180,6 +145,4 @@ def verify(
         progress: A ``tqdm``-like wrapper of the run loop, or ``None``.
         workers: Forked processes running the views (``0``: this process), as a DataLoader's workers.
     """
-    from .verify_stats import run
-
     return run(target, n=n, seed=seed, progress=progress, workers=workers)

@@ -20,10 +20,11 @@ from torchvision import transforms as T
 from torchvision.transforms.v2 import functional as F
 from tqdm import tqdm
 
-from .batch import JointResizedCropBatch
-from .boxes import sample_crop_box_pairs
-from .spec import JointSpec
-from .transforms import JointRandomResizedCrop, JointViews
+from ..batch import JointResizedCropBatch
+from ..boxes import sample_crop_box_pairs
+from ..registry import bench_cases
+from ..spec import JointSpec
+from ..transforms import JointRandomResizedCrop, JointViews
 
 
 def _timed(fn: Callable[[], Any]) -> float:
@@ -136,15 +137,14 @@ def _stack_views(batch):
     return [torch.stack([views[k] for views in batch]) for k in range(len(batch[0]))]
 
 
-def pipeline(rounds: int, bar: tqdm | None, n_images: int = 512) -> dict[str, Any]:
-    """Images per second of a 2-worker DataLoader with lightly's SimCLR recipe made joint, over the
-    same with lightly's baseline ``SimCLRTransform`` (``None`` when lightly is not installed)."""
-    try:
-        # The lightly adapter holds lightly's own recipe too; the core itself never imports lightly.
-        from .adapters import lightly as adapter
-    except ImportError:
-        return {"pipeline_ratio": None, "pipeline_note": "lightly is not installed"}
-    SimCLRTransform, JointSimCLRTransform = adapter.SimCLRTransform, adapter.JointSimCLRTransform
+def pipeline(rounds: int, bar: tqdm | None, n_images: int = 512, cases: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Images per second of a 2-worker DataLoader with a library's recipe made joint, over the same with the
+    library's baseline, for every case the plugins provide (hook ``jointaug_bench_cases``; lightly's SimCLR
+    when lightly is installed). ``pipeline_ratio`` is the lowest ratio over the cases (``None`` without any),
+    ``pipelines`` holds each case's figures."""
+    cases = bench_cases() if cases is None else cases
+    if not cases:
+        return {"pipeline_ratio": None, "pipelines": {}, "pipeline_note": "no bench case: install a library (lightly)"}
 
     def loader(transform):
         data = torch.utils.data.DataLoader(
@@ -152,11 +152,22 @@ def pipeline(rounds: int, bar: tqdm | None, n_images: int = 512) -> dict[str, An
         )
         return lambda: [None for _ in data]
 
-    base_s, joint_s = interleaved(loader(SimCLRTransform()), loader(JointSimCLRTransform(crop=0.0)), rounds, bar)
+    figures = {}
+    for name, build in cases.items():
+        baseline, joint = build()
+        base_s, joint_s = interleaved(loader(baseline), loader(joint), rounds, bar)
+        figures[name] = {
+            "ratio": base_s / joint_s,
+            "baseline_images_per_s": n_images / base_s,
+            "joint_images_per_s": n_images / joint_s,
+        }
+    worst = min(figures, key=lambda name: figures[name]["ratio"])
     return {
-        "pipeline_ratio": (n_images / joint_s) / (n_images / base_s),
-        "pipeline_baseline_images_per_s": n_images / base_s,
-        "pipeline_joint_images_per_s": n_images / joint_s,
+        "pipeline_ratio": figures[worst]["ratio"],
+        "pipeline_case": worst,
+        "pipeline_baseline_images_per_s": figures[worst]["baseline_images_per_s"],
+        "pipeline_joint_images_per_s": figures[worst]["joint_images_per_s"],
+        "pipelines": figures,
     }
 
 
@@ -187,10 +198,11 @@ def run_bench(
     """All figures of ``jointaug bench`` as one JSON-able dict."""
     if rounds < 1 or calls < 1 or images < 1 or pipeline_images < 1:
         raise ValueError("rounds, calls, images and pipeline_images must be >= 1")
-    total = 3 * rounds + pipeline_rounds + (rounds if torch.cuda.is_available() else 0)
+    cases = bench_cases()
+    total = 3 * rounds + pipeline_rounds * len(cases) + (rounds if torch.cuda.is_available() else 0)
     with tqdm(total=total, desc="jointaug bench", unit="round", disable=not show_progress) as bar:
         result = {**overhead(rounds, calls, bar), **sampler(rounds, bar), **tensor_path(rounds, bar, images)}
-        result.update(pipeline(pipeline_rounds, bar, pipeline_images))
+        result.update(pipeline(pipeline_rounds, bar, pipeline_images, cases))
     result["machine"] = machine()
     result["settings"] = {
         "rounds": rounds,

@@ -19,7 +19,7 @@ def default_images() -> list[Image.Image]:
         from sklearn.datasets import load_sample_images
     except ImportError as err:  # pragma: no cover - scikit-learn is in the demo/dev extras
         raise ImportError(
-            "the default images come from scikit-learn: pip install 'jointaug-plugins[demo]' or pass image paths"
+            "the default images come from scikit-learn: pip install 'jointaug-plugins[tools]' or pass image paths"
         ) from err
     return [Image.fromarray(array).convert("RGB") for array in load_sample_images().images]
 

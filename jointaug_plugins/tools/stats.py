@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._checks import check_choice, check_range
-from .boxes import sample_crop_box_pairs
-from .sampling import half_width, independent_ratio_pdf, independent_ratio_sf, joint_ratio_sf, sample_pairs
-from .spec import JointSpec
+from .._checks import check_choice, check_range
+from ..boxes import sample_crop_box_pairs
+from ..sampling import half_width, independent_ratio_pdf, independent_ratio_sf, joint_ratio_sf, sample_pairs
+from ..spec import JointSpec
 
 AUGS = ("crop", "blur", "color")
 # The default range per augmentation: crop area fraction, blur sigma, brightness factor (SimCLR's 0.8).

@@ -26,11 +26,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from .boxes import sample_crop_box_pairs
-from .sampling import independent_ratio_sf, joint_ratio_sf
-from .spec import JointSpec
-from .transforms.views import consecutive_pairs
+from ..boxes import sample_crop_box_pairs
+from ..sampling import independent_ratio_sf, joint_ratio_sf
+from ..spec import JointSpec
+from ..transforms.views import consecutive_pairs
 from .verify_probe import as_gray, coordinate_image, design_probe, estimate_cycles, profiles
+from .verify_target import VerifyTargetError
 from .verify_walk import CropRange
 
 MC_PAIRS = 200_000
@@ -216,8 +217,6 @@ def _measure(target, design, n: int, n_views: int, measured: list[int], progress
 
 
 def _failed(err: Exception) -> Exception:
-    from .verify import VerifyTargetError
-
     return VerifyTargetError(
         f"the transform failed on the probe image: {type(err).__name__}: {err}",
         "the views are built from a 3-channel uint8 PIL image (mm: a PNG file read by LoadImageFromFile); "
@@ -226,7 +225,7 @@ def _failed(err: Exception) -> Exception:
 
 
 def run(target, n: int | None = None, seed: int = 0, progress: Any = None, workers: int = 2) -> dict[str, Any]:
-    """Measure ``target`` (a :class:`~jointaug_plugins.verify.VerifyTarget`) on ``n`` images (``None``: the
+    """Measure ``target`` (a :class:`~jointaug_plugins.tools.verify.VerifyTarget`) on ``n`` images (``None``: the
     default, >= 800), run in ``workers`` forked processes (0: in this one), and return the report:
     ``target, library, n, seed, workers, pairs`` (entries with ``views, kind, measured, stderr,
     expected_joint, expected_independent, verdict``), ``views``, ``view_sizes``, ``coordinator``,

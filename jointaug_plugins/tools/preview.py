@@ -10,9 +10,9 @@ from PIL import Image
 from torchvision import transforms as T
 from torchvision.utils import make_grid
 
-from ._checks import check_choice
-from .draw import DrawRecord
-from .transforms import JointColorJitter, JointGaussianBlur, JointRandomResizedCrop, JointViews
+from .._checks import check_choice
+from ..draw import DrawRecord
+from ..transforms import JointColorJitter, JointGaussianBlur, JointRandomResizedCrop, JointViews
 
 AUGS = ("crop", "blur", "color")
 _TITLES = {"crop": "JointCrop", "blur": "JointBlur", "color": "JointColor"}
@@ -86,7 +86,7 @@ def render_preview(
     for i, image in enumerate(images):
         image = image.convert("RGB")
         for k, (label, row_beta) in enumerate(rows):
-            coordinator = JointViews([preview_view(aug, size)] * 2, **{aug: row_beta}, seed=seed + i)
+            coordinator = JointViews([preview_view(aug, size)] * 2, **{"crop": None, aug: row_beta}, seed=seed + i)
             for j in range(pairs_per_image):
                 views, records = coordinator.call_with_draw(image)
                 ax = axes[i * len(rows) + k, j]

@@ -1,0 +1,49 @@
+"""What ``jointaug verify`` measures: a built training transform (:class:`VerifyTarget`), or why it could not
+be built (:class:`VerifyTargetError`). Plugins (hook ``jointaug_verify_target``) return or raise these; both are
+importable from :mod:`jointaug_plugins.tools.verify`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .verify_walk import Layout, describe
+
+
+class VerifyTargetError(Exception):
+    """A target that cannot be built: ``message`` as the library reported it, ``hint`` what to try."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+@dataclass
+class VerifyTarget:
+    """A built training transform, ready to be measured.
+
+    Attributes:
+        name: What the user named (shown in the report).
+        views: ``image -> views``: takes an RGB ``PIL.Image`` and returns the list of views (tensors,
+            arrays or PIL images; a dict with ``inputs`` or ``img`` is also read).
+        layout: Views, pairs to check, each view's crop range and the joint specs
+            (:func:`jointaug_plugins.tools.verify_walk.describe` of the built transform).
+        library: Who built it (``torchvision``, ``lightly``, ``mmselfsup``, ``solo-learn`` ...).
+        notes: Anything the user should know about how it was built.
+    """
+
+    name: str
+    views: Callable[[Any], Any]
+    layout: Layout
+    library: str = "python"
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_transform(
+        cls, name: str, views: Callable[[Any], Any], transform: Any = None, library: str = "python", notes=()
+    ) -> VerifyTarget:
+        """Describe ``transform`` (default: ``views`` itself) by walking it, and wrap it as a target."""
+        layout = describe(views if transform is None else transform)
+        return cls(name=name, views=views, layout=layout, library=library, notes=list(notes))

@@ -1,0 +1,150 @@
+"""The draw plan: where each joint transform's uniforms lie in one image's vector, and how they become a draw.
+
+Made by :class:`~jointaug_plugins.JointViews` when it is built, from the joint transforms it found per
+view (its *slots*), the pairs, the specs and the crop-or-blur policy. The plan makes a draw from
+``n_uniforms`` uniforms, one image (a list of floats) or a batch (an ``(n, n_uniforms)`` tensor) with
+the same code, so a batched draw equals the scalar draws from the same uniforms.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from ..draw import ImageDraw, SliceDraw, ViewDraw
+from ..spec import JointSpec
+from .base import JointTransform
+
+
+@dataclass(frozen=True)
+class _PairEntry:
+    """Slots ``first`` and ``second`` (``(view, slot)``) of pair ``pair`` draw ``kind`` jointly from
+    ``width`` uniforms at ``offset``; with ``policy`` the crop-or-blur coin may make them independent."""
+
+    pair: int
+    kind: str
+    spec: JointSpec
+    first: tuple[int, int]
+    second: tuple[int, int]
+    offset: int
+    policy: bool
+
+
+@dataclass(frozen=True)
+class _SingleEntry:
+    view: int
+    slot: int
+    pair: int | None
+    offset: int
+
+
+def _select(keep: torch.Tensor, a: Any, b: Any) -> Any:
+    """Leafwise ``a`` where ``keep`` (rows), else ``b``, for two batched slices of one class."""
+    if isinstance(a, torch.Tensor):
+        mask = keep.view(-1, *([1] * (a.ndim - 1)))
+        return torch.where(mask, a, b)
+    if isinstance(a, tuple):
+        return tuple(_select(keep, x, y) for x, y in zip(a, b))
+    if dataclasses.is_dataclass(a):
+        return dataclasses.replace(a, **{f.name: _select(keep, getattr(a, f.name), getattr(b, f.name))
+                                         for f in dataclasses.fields(a)})  # fmt: skip
+    return a
+
+
+class DrawPlan:
+    """The layout of one image's uniforms over the slots of its views.
+
+    Args:
+        slots: Per view, its joint transforms in pipeline order.
+        pairs: The paired views; slot ``j`` of a kind in one view pairs with slot ``j`` of that kind in
+            the other (the coordinator checked the counts and ranges).
+        specs: Per kind, its options, ``None`` when off.
+        crop_or_blur: ``None``, or the probability in [0, 1] that a pair's crop (rather than blur) is joint.
+    """
+
+    def __init__(
+        self,
+        slots: Sequence[Sequence[JointTransform]],
+        pairs: Sequence[tuple[int, int]],
+        specs: Mapping[str, JointSpec | None],
+        crop_or_blur: float | None,
+    ) -> None:
+        self.slots, self.pairs, self.specs, self.crop_or_blur = slots, list(pairs), specs, crop_or_blur
+        self._layout()
+
+    def _of_kind(self, view: int, kind: str) -> list[int]:
+        return [s for s, t in enumerate(self.slots[view]) if t.kind == kind]
+
+    def _layout(self) -> None:
+        """Where each slot's uniforms lie in one image's vector of ``n_uniforms`` uniforms."""
+        offset = len(self.pairs) if self.crop_or_blur is not None else 0
+        self._pair_entries: list[_PairEntry] = []
+        covered: set[tuple[int, int]] = set()
+        for k, (a, b) in enumerate(self.pairs):
+            for kind, spec in self.specs.items():
+                if spec is None:
+                    continue
+                for sa, sb in zip(self._of_kind(a, kind), self._of_kind(b, kind)):
+                    x, y = self.slots[a][sa], self.slots[b][sb]
+                    policy = self.crop_or_blur is not None and kind in ("crop", "blur")
+                    width = max(x.pair_uniforms, x.single_uniforms + y.single_uniforms) if policy else x.pair_uniforms
+                    self._pair_entries.append(_PairEntry(k, kind, spec, (a, sa), (b, sb), offset, policy))
+                    covered.update({(a, sa), (b, sb)})
+                    offset += width
+        pair_of_view = {v: k for k, pair in enumerate(self.pairs) for v in pair}
+        self._single_entries: list[_SingleEntry] = []
+        for v, view in enumerate(self.slots):
+            for s, t in enumerate(view):
+                if (v, s) not in covered:
+                    self._single_entries.append(_SingleEntry(v, s, pair_of_view.get(v), offset))
+                    offset += t.single_uniforms
+        self.n_uniforms = offset
+
+    def draw_from_uniforms(self, u: Sequence[float] | torch.Tensor) -> ImageDraw:
+        """The draw made of ``n_uniforms`` uniforms in [0, 1): a list (one image) or an ``(n, n_uniforms)``
+        tensor (a batch)."""
+        batched = isinstance(u, torch.Tensor)
+        if (u.shape[-1] if batched else len(u)) != self.n_uniforms:
+            raise ValueError(f"expected {self.n_uniforms} uniforms per image, got {u.shape if batched else len(u)}")
+
+        def part(start: int, width: int) -> Any:
+            return u[:, start : start + width] if batched else u[start : start + width]
+
+        def draw_pair(x: JointTransform, *args: Any) -> tuple[SliceDraw, SliceDraw]:
+            return x.draw_pair_batch(*args) if batched else x.draw_pair(*args)
+
+        def draw_single(x: JointTransform, *args: Any) -> SliceDraw:
+            return x.draw_single_batch(*args) if batched else x.draw_single(*args)
+
+        slices: list[list[SliceDraw | None]] = [[None] * len(view) for view in self.slots]
+        # Per pair, whether the crop-or-blur coin left the crop joint (else the blur).
+        threshold = 0.0 if self.crop_or_blur is None else self.crop_or_blur
+        crop_joint = part(0, len(self.pairs) if self.crop_or_blur is not None else 0)
+        crop_joint = crop_joint < threshold if batched else [c < threshold for c in crop_joint]
+        for e in self._pair_entries:
+            x, y = self.slots[e.first[0]][e.first[1]], self.slots[e.second[0]][e.second[1]]
+            keep: Any = True  # whether this kind is joint in this pair (per row when batched)
+            if e.policy:
+                keep = crop_joint[:, e.pair] if batched else crop_joint[e.pair]
+                if e.kind != "crop":
+                    keep = ~keep if batched else not keep
+            if batched or keep:
+                pair = draw_pair(x, y, e.spec, part(e.offset, x.pair_uniforms), e.pair)
+            if e.policy and (batched or not keep):
+                # The policy left this kind independent here: each view draws alone from the same segment.
+                single = (
+                    draw_single(x, part(e.offset, x.single_uniforms), e.pair),
+                    draw_single(y, part(e.offset + x.single_uniforms, y.single_uniforms), e.pair),
+                )
+                pair = tuple(_select(keep, j, s) for j, s in zip(pair, single)) if batched else single
+            slices[e.first[0]][e.first[1]], slices[e.second[0]][e.second[1]] = pair
+        for e in self._single_entries:
+            t = self.slots[e.view][e.slot]
+            slices[e.view][e.slot] = draw_single(t, part(e.offset, t.single_uniforms), e.pair)
+        joint_kind = crop_joint if batched else tuple("crop" if c else "blur" for c in crop_joint)
+        return ImageDraw(tuple(ViewDraw(tuple(view)) for view in slices), joint_kind)
+
