@@ -20,7 +20,7 @@ class DataAugmentationDINO(JointMultiCrop):
         local_crops_scale: Area range of the local crops, ``0 < min < max <= 1`` (DINO: 0.05–0.4).
         local_crops_number: Number of local crops, ``>= 0`` (DINO: 8 in its ViT-S recipe).
         crop: JointCrop's β, an options dict, or ``None`` for the reference behaviour.
-        joint: ``"global"``, ``"local"`` or ``"both"``.
+        multicrop: Which pairs are joint: ``"global"`` (``None``: the default), ``"local"`` or ``"both"``.
         seed: ``None`` or an int >= 0.
     """
 
@@ -30,7 +30,7 @@ class DataAugmentationDINO(JointMultiCrop):
         local_crops_scale: Sequence[float],
         local_crops_number: int,
         crop: SpecLike = 0.0,
-        joint: str | None = None,
+        multicrop: str | None = None,
         seed: int | None = None,
     ) -> None:
         super().__init__(
@@ -40,6 +40,6 @@ class DataAugmentationDINO(JointMultiCrop):
             global_scale=global_crops_scale,
             local_scale=local_crops_scale,
             crop=crop,
-            joint=joint,
+            multicrop=multicrop,
             seed=seed,
         )

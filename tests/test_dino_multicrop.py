@@ -10,6 +10,7 @@ from PIL import Image
 from jointaug_plugins import JointMultiCrop, JointSpec, multicrop_pairs
 from jointaug_plugins.adapters.dino import DataAugmentationDINO
 from jointaug_plugins.sampling import independent_ratio_sf, joint_ratio_sf
+from jointaug_plugins.transforms.multicrop import multicrop_mode
 
 
 def _image(seed: int = 0, size=(120, 160)) -> Image.Image:
@@ -32,7 +33,7 @@ def test_multicrop_pairs_layouts():
     assert multicrop_pairs(2, 6, "global") == [(0, 1)]
     assert multicrop_pairs(2, 6, "local") == [(2, 3), (4, 5), (6, 7)]
     assert multicrop_pairs(2, 5, "both") == [(0, 1), (2, 3), (4, 5)]  # the odd last local stays alone
-    with pytest.raises(ValueError, match="joint"):
+    with pytest.raises(ValueError, match="multicrop"):
         multicrop_pairs(2, 6, "all")
 
 
@@ -41,19 +42,30 @@ def test_dino_dropin_layout_and_shapes():
     views = dino(_image())
     assert [tuple(v.shape) for v in views] == [(3, 224, 224)] * 2 + [(3, 96, 96)] * 3
     assert all(v.dtype == torch.float32 for v in views)
+    assert dino.pairs == [(0, 1)]
+    assert DataAugmentationDINO((0.4, 1.0), (0.05, 0.4), 3, multicrop="both").pairs == [(0, 1), (2, 3)]
 
 
-def test_joint_mode_from_crop_dict_and_conflict():
-    assert JointMultiCrop(32, 16, 2, crop={"beta": 0.0, "joint": "local"}).pairs == [(2, 3)]
-    with pytest.raises(ValueError, match="contradicts"):
-        JointMultiCrop(32, 16, 2, crop={"beta": 0.0, "joint": "local"}, joint="global")
+def test_multicrop_option_and_bad_modes():
+    transform = JointMultiCrop(32, 16, 2, crop={"beta": 0.0}, multicrop="local")
+    assert transform.pairs == [(2, 3)] and transform.multicrop == "local"
+    assert JointMultiCrop(32, 16, 2).multicrop == "global"  # None: DINO's global pair
+    with pytest.raises(ValueError, match=r"multicrop must be null or one of global, local, both; got 'all'"):
+        JointMultiCrop(32, 16, 2, multicrop="all")
+    # One way to say it: the mode is not a crop option.
+    with pytest.raises(ValueError, match=r"crop has unknown option\(s\) joint; valid keys: beta, margin, sigma"):
+        JointMultiCrop(32, 16, 2, crop={"beta": 0.0, "joint": "local"})
+    assert multicrop_mode(None) == "global" and multicrop_mode(None, default=None) is None
+    assert multicrop_mode("both", default=None) == "both"
+    with pytest.raises(ValueError, match=r"jointaug\.multicrop must be null or one of global, local, both"):
+        multicrop_mode(True, default=None, name="jointaug.multicrop")
 
 
 @pytest.mark.parametrize("mode", ["global", "local", "both", None])
 def test_pairs_are_joint_only_where_asked(mode):
     n = 1200
     crop = None if mode is None else 0.0
-    transform = JointMultiCrop(16, 8, n_local=2, crop=crop, joint=mode, seed=1)
+    transform = JointMultiCrop(16, 8, n_local=2, crop=crop, multicrop=mode, seed=1)
     global_r, local_r = _pair_ratios(transform, [(0, 1), (2, 3)], n).T
     expected = {
         "global": joint_ratio_sf(2, 0.4, 1.0, JointSpec(0.0))

@@ -274,7 +274,7 @@ RECIPES = [
 def test_recipe_has_lightlys_signature_plus_joint_options(ours, theirs):
     mine = inspect.signature(ours).parameters
     lightly_params = list(inspect.signature(theirs).parameters.values())
-    extras = OURS + (("joint",) if ours is JointDINOTransform else ())
+    extras = OURS + (("multicrop",) if ours is JointDINOTransform else ())
     shape = [(p.name, p.kind, p.default) for p in mine.values() if p.name not in extras]
     assert shape == [(p.name, p.kind, p.default) for p in lightly_params]
     assert all(mine[name].kind is inspect.Parameter.KEYWORD_ONLY for name in extras)
@@ -466,7 +466,7 @@ def test_jointify_vicregl_grids_follow_the_joint_crops():
 
 
 def test_jointify_of_a_joint_dino_transform_keeps_its_pairs():
-    dino = JointDINOTransform(global_crop_size=SIZE, local_crop_size=8, n_local_views=4, joint="local")
+    dino = JointDINOTransform(global_crop_size=SIZE, local_crop_size=8, n_local_views=4, multicrop="local")
     assert dino.pairs == [(2, 3), (4, 5)]
     assert jointify(dino, blur=0.0).pairs == [(2, 3), (4, 5)]
     assert jointify(LT.DINOTransform(n_local_views=4)).pairs == [(0, 1), (2, 3), (4, 5)]

@@ -39,7 +39,7 @@ def _backbone() -> torch.nn.Module:
 def test_dino_trains_three_steps_with_lightly_modules(tmp_path):
     folder = write_varied_image_folder(tmp_path, 12)
     transform = JointDINOTransform(
-        global_crop_size=GLOBAL, local_crop_size=LOCAL, n_local_views=2, crop=0.0, joint="both", seed=0
+        global_crop_size=GLOBAL, local_crop_size=LOCAL, n_local_views=2, crop=0.0, multicrop="both", seed=0
     )
     loader = torch.utils.data.DataLoader(
         LightlyDataset(input_dir=str(folder), transform=transform),
@@ -82,7 +82,7 @@ def many_images():
 @pytest.mark.parametrize(("mode", "beta"), [("global", 0.0), ("local", 1.0), ("both", -1.0)])
 def test_dino_pairs_are_joint_only_in_the_chosen_group(mode, beta, many_images):
     transform = JointDINOTransform(
-        global_crop_size=16, local_crop_size=8, n_local_views=2, crop=beta, joint=mode, normalize=None, seed=2
+        global_crop_size=16, local_crop_size=8, n_local_views=2, crop=beta, multicrop=mode, normalize=None, seed=2
     )
     ratios = []
     for image in many_images:
@@ -106,20 +106,22 @@ def test_dino_pairs_are_joint_only_in_the_chosen_group(mode, beta, many_images):
 
 
 def test_odd_last_local_is_drawn_independently():
-    transform = JointDINOTransform(global_crop_size=16, local_crop_size=8, n_local_views=3, joint="both", seed=0)
+    transform = JointDINOTransform(global_crop_size=16, local_crop_size=8, n_local_views=3, multicrop="both", seed=0)
     assert transform.pairs == [(0, 1), (2, 3)]
     _, records = transform.call_with_draw(varied_images(1)[0])
     crops = {r.view: (r.joint, r.pair) for r in records if r.kind == "crop"}
     assert crops == {0: (True, 0), 1: (True, 0), 2: (True, 1), 3: (True, 1), 4: (False, None)}
 
 
-def test_joint_mode_from_the_crop_options_and_bad_modes():
-    assert JointDINOTransform(n_local_views=2, crop={"beta": 0.5, "joint": "local"}).pairs == [(2, 3)]
+def test_multicrop_option_and_bad_modes():
+    assert JointDINOTransform(n_local_views=2, crop={"beta": 0.5}, multicrop="local").pairs == [(2, 3)]
     assert JointDINOTransform(n_local_views=2).multicrop == "global"
-    with pytest.raises(ValueError, match="joint"):
-        JointDINOTransform(joint="middle")
-    with pytest.raises(ValueError, match="contradicts"):
-        JointDINOTransform(crop={"joint": "local"}, joint="global")
+    with pytest.raises(ValueError, match=r"multicrop must be null or one of global, local, both; got 'middle'"):
+        JointDINOTransform(multicrop="middle")
+    with pytest.raises(ValueError, match=r"crop has unknown option\(s\) joint"):
+        JointDINOTransform(crop={"joint": "local"})
+    with pytest.raises(TypeError, match="joint"):
+        JointDINOTransform(joint="global")  # the old name is gone
 
 
 def test_color_on_the_global_pair_needs_lightlys_default_strength():
@@ -146,6 +148,10 @@ def test_dino_collate_drop_in_has_lightly_15_arguments_and_recipe():
     }  # fmt: skip
     assert [n for n in params][: len(expected)] == list(expected)
     assert {n: params[n].default for n in expected} == expected
+    joint_options = ["crop", "multicrop", "blur", "color", "crop_or_blur", "seed"]
+    assert [n for n in params][len(expected) + 1 :] == joint_options  # after lightly 1.5's `normalize`
+    collate = JointDINOCollateFunction(n_local_views=2, multicrop="local")
+    assert collate.multicrop == "local" and collate.joint_transform.pairs == [(2, 3)]
     collate = JointDINOCollateFunction(global_crop_size=GLOBAL, local_crop_size=LOCAL, n_local_views=2, color=0.0)
     # Every view jitters as lightly 1.5's did: (0.4, 0.4, 0.2, 0.1), unscaled.
     for view in collate.joint_transform.transforms:

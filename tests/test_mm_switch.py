@@ -112,7 +112,7 @@ def test_the_block_reaches_pipelines_inside_dataset_wrappers(library, tmp_path, 
     importlib.import_module(f"jointaug_plugins.adapters.{library}")
     wrapped = {"dataset": {"type": "RepeatDataset", "times": 2, "dataset": {"pipeline": [{"type": "MultiView"}]}}}
     new, nodes = apply_switch(wrapped, {"crop": 0.0})
-    assert new["dataset"]["dataset"]["pipeline"][0] == {"type": "JointMultiView", "joint": {"crop": 0.0}}
+    assert new["dataset"]["dataset"]["pipeline"][0] == {"type": "JointMultiView", "jointaug": {"crop": 0.0}}
     assert wrapped["dataset"]["dataset"]["pipeline"][0] == {"type": "MultiView"}  # the input is untouched
     concat = {
         "dataset": {
@@ -179,7 +179,7 @@ def test_a_switch_without_multiview_and_a_double_switch_are_refused(tmp_path, da
     supervised = {"dataset": {"pipeline": [{"type": "LoadImageFromFile"}, {"type": "RandomResizedCrop"}]}}
     with pytest.raises(ValueError, match=r"no MultiView to make joint; .*'LoadImageFromFile', 'RandomResizedCrop'"):
         apply_switch(supervised, {"crop": 0.0})
-    ready = {"dataset": {"pipeline": [{"type": "JointMultiView", "joint": {"blur": 0.0}}]}}
+    ready = {"dataset": {"pipeline": [{"type": "JointMultiView", "jointaug": {"blur": 0.0}}]}}
     with pytest.raises(ValueError, match="keep one"):
         apply_switch(ready, {"crop": 0.0})
 
@@ -191,4 +191,4 @@ def test_the_wrong_adapter_for_the_config_names_the_right_one(monkeypatch):
     importlib.import_module("jointaug_plugins.adapters.mmselfsup")
     monkeypatch.setattr(switch, "REGISTERED", {"mmselfsup": switch.REGISTERED["mmselfsup"]})
     with pytest.raises(ValueError, match=r"put 'jointaug_plugins.adapters.mmpretrain' in custom_imports"):
-        switch.check_build([{"type": "JointMultiView", "joint": {"crop": 0.0}}], "mmpretrain")
+        switch.check_build([{"type": "JointMultiView", "jointaug": {"crop": 0.0}}], "mmpretrain")

@@ -119,7 +119,7 @@ def test_registry_built_pipeline_produces_joint_crops(library, beta):
     if library == "mmpretrain":
         view[0].pop("size")
     transform = _build(
-        library, dict(type="JointMultiView", num_views=2, transforms=[view], joint=dict(crop=beta, seed=0))
+        library, dict(type="JointMultiView", num_views=2, transforms=[view], jointaug=dict(crop=beta, seed=0))
     )
     out = transform.transform(_results())
     assert len(out["img"]) == 2 and out["img"][0].shape == (16, 16, 3)
@@ -130,7 +130,7 @@ def test_registry_built_pipeline_produces_joint_crops(library, beta):
 def test_library_transforms_are_swapped_and_keep_their_settings():
     transform = _build(
         "mmselfsup",
-        dict(type="JointMultiView", num_views=2, transforms=[VIEW], joint=dict(crop=0.0, blur=0.0, color=0.0)),
+        dict(type="JointMultiView", num_views=2, transforms=[VIEW], jointaug=dict(crop=0.0, blur=0.0, color=0.0)),
     )
     steps = transform.pipelines[0].transforms
     assert type(steps[0]).__name__ == "JointRandomResizedCrop" and steps[0].size == (16, 16)
@@ -153,7 +153,7 @@ def test_multicrop_two_pipelines_pairs_globals_and_locals():
             type="JointMultiView",
             num_views=[2, 6],
             transforms=[global_view, local_view],
-            joint=dict(crop=0.0, multicrop="local"),
+            jointaug=dict(crop=0.0, multicrop="local"),
         ),
     )
     out = transform.transform(_results())
@@ -164,27 +164,39 @@ def test_multicrop_two_pipelines_pairs_globals_and_locals():
     assert abs(np.mean(ratios[:, 1] > 2) - joint_ratio_sf(2, 0.05, 0.4, JointSpec(0.0))) < 0.03
 
 
-def test_bad_input_joint_dict_and_layouts():
+def test_bad_input_jointaug_dict_and_layouts():
     with pytest.raises(ValueError, match=r"unknown key.*crp.*valid keys: crop, blur, color"):
-        _build("mmselfsup", dict(type="JointMultiView", num_views=2, transforms=[VIEW], joint=dict(crp=0.0)))
+        _build("mmselfsup", dict(type="JointMultiView", num_views=2, transforms=[VIEW], jointaug=dict(crp=0.0)))
     with pytest.raises(ValueError, match="multicrop"):
         _build(
             "mmselfsup",
-            dict(type="JointMultiView", num_views=2, transforms=[VIEW], joint=dict(crop=0.0, multicrop="local")),
+            dict(type="JointMultiView", num_views=2, transforms=[VIEW], jointaug=dict(crop=0.0, multicrop="local")),
+        )
+    with pytest.raises(ValueError, match=r"jointaug\['multicrop'\] must be null or one of global, local, both"):
+        _build(
+            "mmselfsup",
+            dict(
+                type="JointMultiView",
+                num_views=[2, 2],
+                transforms=[VIEW, VIEW],
+                jointaug=dict(crop=0.0, multicrop="all"),
+            ),
         )
     with pytest.raises(ValueError, match="beta must be finite"):
-        _build("mmselfsup", dict(type="JointMultiView", num_views=2, transforms=[VIEW], joint=dict(crop=float("nan"))))
+        _build(
+            "mmselfsup", dict(type="JointMultiView", num_views=2, transforms=[VIEW], jointaug=dict(crop=float("nan")))
+        )
     # Two pipelines whose crops differ, paired across pipelines: refused clearly at the first draw.
     wide = [dict(type="RandomResizedCrop", size=16, scale=(0.5, 1.0), backend="pillow")]
     with pytest.raises(ValueError, match="views 0 and 1 are paired but their JointRandomResizedCrop settings differ"):
         _build(
-            "mmselfsup", dict(type="JointMultiView", num_views=[1, 1], transforms=[VIEW, wide], joint=dict(crop=0.0))
+            "mmselfsup", dict(type="JointMultiView", num_views=[1, 1], transforms=[VIEW, wide], jointaug=dict(crop=0.0))
         )
     # A kind switched on that the views do not have would do nothing: refused when built.
     with pytest.raises(ValueError, match="blur is switched on but no view holds a blur"):
-        _build("mmselfsup", dict(type="JointMultiView", num_views=2, transforms=[wide], joint=dict(blur=0.0)))
+        _build("mmselfsup", dict(type="JointMultiView", num_views=2, transforms=[wide], jointaug=dict(blur=0.0)))
     with pytest.raises(ValueError, match="switches nothing on"):
         _build("mmselfsup", dict(type="JointMultiView", num_views=2, transforms=[VIEW]))
     # A view count that leaves a view out of every pair: said when built.
     with pytest.warns(UserWarning, match=r"view\(s\) \[2\] of 3 are in no pair"):
-        _build("mmselfsup", dict(type="JointMultiView", num_views=3, transforms=[VIEW], joint=dict(crop=0.0)))
+        _build("mmselfsup", dict(type="JointMultiView", num_views=3, transforms=[VIEW], jointaug=dict(crop=0.0)))

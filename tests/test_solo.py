@@ -69,7 +69,7 @@ def test_shipped_yaml_composes_and_builds_joint_views(path):
     views = transform(make_image(1, (64, 80)))
     assert len(views) == sum(counts)
     assert [tuple(v.shape) for v in views] == [(3, s, s) for s in sizes]
-    assert transform.pairs == [(0, 1)]  # symmetric, asymmetric, and multi-crop with joint: "global"
+    assert transform.pairs == [(0, 1)]  # symmetric, asymmetric, and multi-crop with multicrop: global
 
 
 @pytest.mark.parametrize("recipe, beta", [("simclr", 0.0), ("byol", 0.0), ("byol", -1.0)])
@@ -85,7 +85,8 @@ def test_joint_relation_holds_for_symmetric_and_asymmetric_recipes(recipe, beta)
 @pytest.mark.parametrize("mode", ["global", "local", "both"])
 def test_multicrop_yaml_selects_global_and_or_local_pairs(mode):
     cfg = _compose(CONFIGS / "cifar" / "dino_multicrop_jointcrop.yaml")
-    cfg.jointaug.crop = {"beta": 0.0, "joint": mode}
+    cfg.jointaug.crop = {"beta": 0.0}
+    cfg.jointaug.multicrop = mode
     cfg.jointaug.seed = 0
     transform = build_pretrain_transform(cfg)
     assert transform.pairs == view_pairs([2, 6], mode)
@@ -112,10 +113,14 @@ def test_bad_input_jointaug_block():
         parse_jointaug({"crop": {"beta": 0.0, "bta": 1}})
     with pytest.raises(TypeError, match=r"jointaug\.crop"):
         parse_jointaug({"crop": "zero"})
-    with pytest.raises(ValueError, match=r"jointaug\.crop\.joint must be null or one of global, local, both"):
-        parse_jointaug({"crop": {"beta": 0.0, "joint": "all"}})
+    with pytest.raises(ValueError, match=r"jointaug\.multicrop must be null or one of global, local, both"):
+        parse_jointaug({"crop": 0.0, "multicrop": "all"})
+    # The mode is a top-level key, not a crop option.
+    with pytest.raises(ValueError, match=r"jointaug\.crop has unknown option\(s\) joint; valid keys: beta, margin"):
+        parse_jointaug({"crop": {"beta": 0.0, "joint": "local"}})
     assert parse_jointaug(None) is None and parse_jointaug({"crop": None}) is None
-    assert parse_jointaug({"crop": {"beta": 0.0, "joint": None}})["multicrop"] is None
+    assert parse_jointaug({"crop": {"beta": 0.0}, "multicrop": None})["multicrop"] is None
+    assert parse_jointaug({"crop": 0.0, "multicrop": "local"})["multicrop"] == "local"
     cfg = _compose(CONFIGS / "cifar" / "simclr_jointcrop.yaml")
     cfg.data.format = "dali"
     with pytest.raises(ValueError, match="dali"):

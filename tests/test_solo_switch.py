@@ -134,7 +134,7 @@ def test_each_option_registers_the_callback_beside_solos_hydra_block(tmp_path, o
     cfg = compose_recipe(write_recipe(tmp_path, switch=option, above_self=above_self, augmentations=aug))
     assert cfg.hydra.callbacks.jointaug._target_ == TARGET
     assert cfg.hydra.output_subdir is None and cfg.hydra.run.dir == "."
-    assert set(cfg.jointaug) == {"crop", "blur", "color", "crop_or_blur", "seed"}
+    assert set(cfg.jointaug) == {"crop", "blur", "color", "crop_or_blur", "multicrop", "seed"}
     assert cfg.hydra.runtime.choices.jointaug == option
     assert check_config(cfg) is not None
 

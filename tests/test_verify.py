@@ -218,7 +218,9 @@ def test_mmselfsup_simclr_config(tmp_path, capsys, switch, verdict):
     report = json.loads(capsys.readouterr().out)
     crop = next(p for p in report["pairs"] if p["kind"] == "crop")
     assert report["library"] == "mmselfsup" and report["view_sizes"] == [[224, 224], [224, 224]]
-    assert crop["verdict"] == verdict and crop["scale"] == [0.08, 1.0]
+    assert crop["verdict"] == verdict and crop["scale"] == [0.08, 1.0], report
+    # The plain config has no coordinator: one found would come from elsewhere in the process.
+    assert (report.get("coordinator") is None) == (verdict == "independent"), report
 
 
 def test_mm_config_error_is_the_library_message(tmp_path, capsys):

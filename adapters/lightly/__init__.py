@@ -8,7 +8,7 @@ the legacy collate API, pass a transform to :class:`JointCollateFunction`. Model
 
 Joint options, the same everywhere: ``crop``, ``blur``, ``color`` (``None`` = lightly's independent
 draws, a β, or an options dict; default JointCrop(0), blur and colour off), ``crop_or_blur``, ``seed``,
-and ``pairs`` where views are passed in; ``joint`` (``"global"``, ``"local"``, ``"both"``) for DINO.
+and ``pairs`` where views are passed in; ``multicrop`` (``"global"``, ``"local"``, ``"both"``) for DINO.
 
 Modules: :mod:`.recipes` (lightly's recipes, one base), :mod:`.multiview` (the three lightly multi-view
 types around the core coordinator), :mod:`.convert` (what the plugin does for ``jointify``),

@@ -190,8 +190,9 @@ class JointDINOCollateFunction(JointCollateFunction):
     ``cj_prob``, ``cj_bright``, ``cj_contrast``, ``cj_sat``, ``cj_hue``, ``random_gray_scale``,
     ``gaussian_blur`` (probabilities for global 1, global 2, locals), ``kernel_size`` / ``kernel_scale``
     (deprecated, ignored as in lightly 1.5), ``sigmas``, ``solarization_prob``, ``normalize``; see
-    :class:`.JointDINOTransform`. Joint options (keyword only): ``crop`` (default JointCrop(0)), ``joint``
-    (``"global"`` default, ``"local"``, ``"both"``), ``blur``, ``color``, ``crop_or_blur``, ``seed``.
+    :class:`.JointDINOTransform`. Joint options (keyword only): ``crop`` (default JointCrop(0)),
+    ``multicrop`` (``"global"`` default, ``"local"``, ``"both"``), ``blur``, ``color``, ``crop_or_blur``,
+    ``seed``.
     """
 
     def __init__(
@@ -219,14 +220,14 @@ class JointDINOCollateFunction(JointCollateFunction):
         normalize: dict[str, list[float]] = IMAGENET_NORMALIZE,
         *,
         crop: SpecLike = 0.0,
-        joint: str | None = None,
+        multicrop: str | None = None,
         blur: SpecLike = None,
         color: SpecLike = None,
         crop_or_blur: float | None = None,
         seed: int | None = None,
     ) -> None:
         _warn_ignored_kernel(type(self).__name__, kernel_size=kernel_size, kernel_scale=kernel_scale)
-        mode, crop_spec = multicrop_mode(crop, joint)
+        mode = multicrop_mode(multicrop)
         pairs = multicrop_pairs(2, n_local_views, mode)
         # lightly 1.5 used the strengths as given; 1.6's DINOTransform multiplies them by cj_strength, and
         # gives the second global view its default strength 0.5. With 0.5 and doubled strengths every view
@@ -254,4 +255,4 @@ class JointDINOCollateFunction(JointCollateFunction):
             normalize=normalize,
         )
         self.multicrop = mode
-        super().__init__(base, crop_spec, blur, color, pairs=pairs, crop_or_blur=crop_or_blur, seed=seed)
+        super().__init__(base, crop, blur, color, pairs=pairs, crop_or_blur=crop_or_blur, seed=seed)

@@ -173,10 +173,10 @@ class JointDINOTransform(JointRecipe, recipe=DINOTransform):
     __doc__ = (
         """lightly's ``DINOTransform`` with joint multi-crop views (paper, appendix D).
 
-    Views: ``[global_1, global_2, local_1, ..., local_n]``, lightly's recipes. ``joint`` (keyword only)
-    selects the joint pairs: ``"global"`` (the two global views; the default), ``"local"`` (locals paired
-    (1, 2), (3, 4) ...; an odd last local is drawn independently) or ``"both"``; it may also be given as
-    ``crop={"joint": ...}``. ``self.multicrop`` is the mode in use.
+    Views: ``[global_1, global_2, local_1, ..., local_n]``, lightly's recipes. ``multicrop`` (keyword only)
+    selects the joint pairs: ``"global"`` (the two global views; ``None``: the default), ``"local"``
+    (locals paired (1, 2), (3, 4) ...; an odd last local is drawn independently) or ``"both"``.
+    ``self.multicrop`` is the mode in use.
 
     Args (lightly's, same names, order and defaults):
         global_crop_size, local_crop_size: Output sizes of the global / local views, ``>= 1``.
@@ -196,11 +196,11 @@ class JointDINOTransform(JointRecipe, recipe=DINOTransform):
 """
         + _JOINT_ARGS
     )
-    joint_options = (JOINT_OPTIONS[0], _keyword("joint", None, "str | None"), *JOINT_OPTIONS[1:])
+    joint_options = (JOINT_OPTIONS[0], _keyword("multicrop", None, "str | None"), *JOINT_OPTIONS[1:])
     multicrop: str
 
     def _joint(self, base: Any, crop: SpecLike, blur: SpecLike, color: SpecLike, **options: Any) -> None:
-        mode, crop_spec = multicrop_mode(crop, options.pop("joint"))
+        mode = multicrop_mode(options.pop("multicrop"))
         self.multicrop = mode
         pairs = multicrop_pairs(2, len(base.transforms) - 2, mode)
-        JointMultiViewTransform.__init__(self, base.transforms, crop_spec, blur, color, pairs=pairs, **options)
+        JointMultiViewTransform.__init__(self, base.transforms, crop, blur, color, pairs=pairs, **options)

@@ -1,4 +1,4 @@
-"""``JointMultiView``: the library's ``MultiView`` with views drawn jointly, and its ``joint=`` options."""
+"""``JointMultiView``: the library's ``MultiView`` with views drawn jointly, and its ``jointaug=`` options."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ...jointify import jointify_view, resolve_specs
-from ...transforms.multicrop import multicrop_pairs
+from ...transforms.multicrop import multicrop_mode, multicrop_pairs
 from ...transforms.views import JointViews
 
 JOINT_KEYS = ("crop", "blur", "color", "multicrop", "crop_or_blur", "seed")
@@ -29,29 +29,32 @@ class _FreshCopy:
         return out
 
 
-def parse_joint(joint: Mapping[str, Any] | None, num_views: list[int], where: str = "joint") -> dict[str, Any]:
-    """Check the joint options and turn them into ``JointViews`` arguments (specs, pairs, seed, policy).
+def parse_joint(jointaug: Mapping[str, Any] | None, num_views: list[int], where: str = "jointaug") -> dict[str, Any]:
+    """Check the ``jointaug`` options and turn them into ``JointViews`` arguments (specs, pairs, seed, policy).
 
     Args:
-        joint: A dict with keys among ``crop``, ``blur``, ``color`` (``None``, a β, or an options dict),
-            ``multicrop`` (``"global"``, ``"local"``, ``"both"``), ``crop_or_blur`` (probability in
+        jointaug: A dict with keys among ``crop``, ``blur``, ``color`` (``None``, a β, or an options dict),
+            ``multicrop`` (``None``, ``"global"``, ``"local"``, ``"both"``), ``crop_or_blur`` (probability in
             [0, 1]) and ``seed`` (int >= 0). At least one of crop, blur, color must be on.
         num_views: The ``MultiView``'s views per pipeline.
-        where: The name of the option in error messages (``joint`` or ``jointaug``).
+        where: The name of the option in error messages (the config switch and the argument are both
+            ``jointaug``).
     """
-    if joint is None:
-        joint = {}
-    if not isinstance(joint, Mapping):
-        raise TypeError(f"{where} must be a dict with keys {', '.join(JOINT_KEYS)}, e.g. dict(crop=0.0); got {joint!r}")
-    unknown = sorted(str(k) for k in joint if k not in JOINT_KEYS)
+    if jointaug is None:
+        jointaug = {}
+    if not isinstance(jointaug, Mapping):
+        raise TypeError(
+            f"{where} must be a dict with keys {', '.join(JOINT_KEYS)}, e.g. dict(crop=0.0); got {jointaug!r}"
+        )
+    unknown = sorted(str(k) for k in jointaug if k not in JOINT_KEYS)
     if unknown:
         raise ValueError(f"{where} has unknown key(s) {', '.join(unknown)}; valid keys: {', '.join(JOINT_KEYS)}")
-    if all(joint.get(kind) is None for kind in ("crop", "blur", "color")):
+    if all(jointaug.get(kind) is None for kind in ("crop", "blur", "color")):
         raise ValueError(
-            f"{where}={dict(joint)} switches nothing on: give crop, blur or color a β (e.g. dict(crop=0.0)); "
+            f"{where}={dict(jointaug)} switches nothing on: give crop, blur or color a β (e.g. dict(crop=0.0)); "
             "to train without joint views on purpose, use the library's MultiView (and jointaug = None)"
         )
-    mode = joint.get("multicrop")
+    mode = multicrop_mode(jointaug.get("multicrop"), default=None, name=f"{where}['multicrop']")
     if mode is None:
         pairs = None  # consecutive (0, 1), (2, 3) ... over the flattened views, checked by JointViews
     else:
@@ -61,12 +64,12 @@ def parse_joint(joint: Mapping[str, Any] | None, num_views: list[int], where: st
             )
         pairs = multicrop_pairs(num_views[0], num_views[1], mode, name=f"{where}['multicrop']")
     return {
-        "crop": joint.get("crop"),
-        "blur": joint.get("blur"),
-        "color": joint.get("color"),
+        "crop": jointaug.get("crop"),
+        "blur": jointaug.get("blur"),
+        "color": jointaug.get("color"),
         "pairs": pairs,
-        "crop_or_blur": joint.get("crop_or_blur"),
-        "seed": joint.get("seed"),
+        "crop_or_blur": jointaug.get("crop_or_blur"),
+        "seed": jointaug.get("seed"),
     }
 
 
@@ -84,23 +87,24 @@ def make_joint_multiview(library: str) -> type:
         Args:
             transforms: The view pipelines, as for ``MultiView`` (a list of lists of transform configs).
             num_views: Views per pipeline, an int or a list (``[2, 6]`` for multi-crop).
-            joint: Which augmentations are joint, a dict with keys ``crop``, ``blur``, ``color`` (each
-                ``None``/absent = off, a β, or an options dict with ``beta``, ``margin``, ``sigma``),
-                ``multicrop`` (``"global"``, ``"local"`` or ``"both"``; needs ``num_views=[n_global,
-                n_local]``), ``crop_or_blur`` (probability of JointCrop rather than JointBlur per pair) and
-                ``seed``. Views are paired (0, 1), (2, 3) ... across the flattened view list (so
-                ``num_views=[1, 1]`` pairs the two asymmetric BYOL views); with ``multicrop`` globals pair
-                among themselves and locals among themselves, an odd last one drawn independently.
+            jointaug: Which augmentations are joint, the config switch's dict: keys ``crop``, ``blur``,
+                ``color`` (each ``None``/absent = off, a β, or an options dict with ``beta``, ``margin``,
+                ``sigma``), ``multicrop`` (``None``, ``"global"``, ``"local"`` or ``"both"``; needs
+                ``num_views=[n_global, n_local]``), ``crop_or_blur`` (probability of JointCrop rather than
+                JointBlur per pair) and ``seed``. Views are paired (0, 1), (2, 3) ... across the flattened
+                view list (so ``num_views=[1, 1]`` pairs the two asymmetric BYOL views); with ``multicrop``
+                globals pair among themselves and locals among themselves, an odd last one drawn
+                independently.
                 A kind switched on that a paired view lacks, or that no view has, is refused.
         """
 
-        def __init__(self, transforms: list, num_views: int | list[int], joint: Mapping[str, Any] | None = None):
+        def __init__(self, transforms: list, num_views: int | list[int], jointaug: Mapping[str, Any] | None = None):
             super().__init__(transforms=transforms, num_views=num_views)
-            options = parse_joint(joint, list(self.num_views))
+            options = parse_joint(jointaug, list(self.num_views))
             specs = resolve_specs({kind: options[kind] for kind in ("crop", "blur", "color")})
             for pipeline in self.pipelines:
                 jointify_view(pipeline, specs)
-            self.joint_options = options
+            self.jointaug = dict(jointaug)
             self.joint_views = JointViews([_FreshCopy(p) for p in self.transforms], **options)
 
         def transform(self, results: dict) -> dict:
@@ -109,7 +113,7 @@ def make_joint_multiview(library: str) -> type:
             return results
 
         def __repr__(self) -> str:
-            return super().__repr__()[:-1] + f", joint={self.joint_options})"
+            return super().__repr__()[:-1] + f", jointaug={self.jointaug})"
 
     JointMultiView.__module__ = __name__
     JointMultiView.__qualname__ = "JointMultiView"

@@ -5,7 +5,7 @@ does not reach the ``train_dataloader.dataset.pipeline`` its base already built 
 that restates the pipeline (or appends to ``custom_hooks``) either does nothing or drops the base's
 entries without a word. The switch is therefore a new top-level key that no base defines: when the
 Runner is built, the train dataloader's config (through any dataset wrappers) is searched for the
-library's ``MultiView``, which becomes ``JointMultiView`` with ``joint=<the switch>``, and the result is
+library's ``MultiView``, which becomes ``JointMultiView`` with ``jointaug=<the switch>``, and the result is
 built once on the spot so that every mistake stops the run before the first iteration:
 
 * the switch set but no ``MultiView`` in the train pipeline, or unknown keys, or a kind switched on that
@@ -111,15 +111,16 @@ def apply_switch(dataloader: Mapping, switch: Any, strict: bool = True) -> tuple
         )
     for node in nodes:
         parse_joint(switch, _num_views(node), where=SWITCH_KEY)  # bad keys and values stop here, named
-        if "joint" in node:
+        if SWITCH_KEY in node:
             raise ValueError(
-                f"the train pipeline already has {node['type']}(joint={node['joint']!r}) and the config also sets "
-                f"jointaug = {switch!r}; keep one (the jointaug switch on the library's MultiView is the usual form)"
+                f"the train pipeline already has {node['type']}(jointaug={node[SWITCH_KEY]!r}) and the config "
+                f"also sets jointaug = {switch!r}; keep one (the jointaug switch on the library's MultiView is the "
+                "usual form)"
             )
         kind = node["type"]
         prefix = kind.rsplit(".", 1)[0] + "." if isinstance(kind, str) and "." in kind else ""
         node["type"] = prefix + "JointMultiView"
-        node["joint"] = dict(switch)
+        node[SWITCH_KEY] = dict(switch)
     return new, nodes
 
 

@@ -15,7 +15,7 @@ each option sets the ``jointaug`` block and registers :class:`JointAugCallback` 
 ``FullTransformPipeline`` that ``main_pretrain`` builds from its ``augmentations`` joint: symmetric
 recipes (one entry with ``num_crops: 2``) pair their two crops, asymmetric ones (two entries, one crop
 each, e.g. BYOL) pair entry 1 with entry 2, and multi-crop recipes (a global and a local entry) pair
-globals and/or locals as ``jointaug.crop.joint`` says. Each view keeps its own entry's other
+globals and/or locals as ``jointaug.multicrop`` says. Each view keeps its own entry's other
 augmentations. Values: in the YAML body (``jointaug: {crop: {beta: -1.0}}``) or on the command line
 (``jointaug.crop.beta=-1.0``).
 

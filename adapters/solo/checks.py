@@ -73,7 +73,7 @@ def check_switch_has_effect(
         raise ValueError(
             f"jointaug is on but this recipe's {len(views)} view(s) form no joint pair "
             f"(num_crops per entry: {[int(get(a, 'num_crops', 1)) for a in augmentations]}, "
-            f"jointaug.crop.joint: {options.get('multicrop')}); nothing would be joint"
+            f"jointaug.multicrop: {options.get('multicrop')}); nothing would be joint"
         )
     for kind, source in _KIND_SOURCE.items():
         if options.get(kind) is None:
@@ -104,6 +104,6 @@ def check_switch_has_effect(
             if entry_of[a] != entry_of[b] and _scale(views[a]) != _scale(views[b]):
                 _warn(
                     f"jointaug: pair ({a}, {b}) joins views of augmentation entries with different crop scales "
-                    f"{_scale(views[a])} and {_scale(views[b])}; for multi-crop recipes set jointaug.crop.joint "
+                    f"{_scale(views[a])} and {_scale(views[b])}; for multi-crop recipes set jointaug.multicrop "
                     "(global, local or both)"
                 )

@@ -8,7 +8,7 @@ from typing import Any
 from ...spec import JointSpec
 from ...transforms.multicrop import multicrop_mode
 
-JOINTAUG_KEYS = ("crop", "blur", "color", "crop_or_blur", "seed")
+JOINTAUG_KEYS = ("crop", "blur", "color", "crop_or_blur", "multicrop", "seed")
 GROUP_LINE = "- jointaug: crop"
 
 
@@ -36,13 +36,14 @@ def parse_jointaug(block: Any) -> dict[str, Any] | None:
 
     Args:
         block: The ``jointaug`` node: ``None`` or a mapping with keys ``crop``, ``blur``, ``color``
-            (each ``None``, a β, or ``{beta, margin, sigma}``; ``crop`` also takes ``joint``: ``null``,
-            ``global``, ``local`` or ``both``; ``color`` also takes ``factors``), ``crop_or_blur``
-            (``None`` or a probability) and ``seed`` (``None`` or an int).
+            (each ``None``, a β, or ``{beta, margin, sigma}``; ``color`` also takes ``factors``),
+            ``crop_or_blur`` (``None`` or a probability), ``multicrop`` (``null`` = views pair
+            consecutively, or ``global``, ``local``, ``both`` for a multi-crop recipe's global / local
+            entries) and ``seed`` (``None`` or an int).
 
     Returns:
-        The options: ``crop``, ``blur``, ``color`` (``JointSpec`` or ``None``), ``multicrop`` (the
-        ``crop.joint`` mode or ``None``), ``crop_or_blur``, ``seed``.
+        The options: ``crop``, ``blur``, ``color`` (``JointSpec`` or ``None``), ``multicrop`` (the mode or
+        ``None``), ``crop_or_blur``, ``seed``.
 
     Raises:
         ValueError, TypeError: an unknown key or a value out of range, naming the key.
@@ -55,12 +56,11 @@ def parse_jointaug(block: Any) -> dict[str, Any] | None:
     unknown = sorted(str(k) for k in block if k not in JOINTAUG_KEYS)
     if unknown:
         raise ValueError(f"jointaug has unknown key(s) {', '.join(unknown)}; valid keys: {', '.join(JOINTAUG_KEYS)}")
-    multicrop, crop = multicrop_mode(block.get("crop"), None, default=None, name="jointaug.crop")
     options = {
-        "crop": crop,
+        "crop": JointSpec.parse(block.get("crop"), "jointaug.crop"),
         "blur": JointSpec.parse(block.get("blur"), "jointaug.blur"),
         "color": JointSpec.parse(block.get("color"), "jointaug.color", ("factors",)),
-        "multicrop": multicrop,
+        "multicrop": multicrop_mode(block.get("multicrop"), default=None, name="jointaug.multicrop"),
         "crop_or_blur": block.get("crop_or_blur"),
         "seed": block.get("seed"),
     }

@@ -45,7 +45,7 @@ def view_pairs(num_crops: Sequence[int], multicrop: str | None) -> list[tuple[in
         return consecutive_pairs(sum(num_crops))
     if len(num_crops) != 2:
         raise ValueError(
-            "jointaug.crop.joint (multi-crop) needs two augmentation entries, global then local; "
+            f"jointaug.multicrop: {multicrop} needs two augmentation entries, global then local; "
             f"got {len(num_crops)} entries"
         )
     return multicrop_pairs(num_crops[0], num_crops[1], multicrop)

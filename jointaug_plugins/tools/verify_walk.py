@@ -22,11 +22,14 @@ from typing import Any
 from ..spec import JointSpec
 from ..transforms.base import joint_source_of
 from ..transforms.views import JointViews, consecutive_pairs
-from ..walk import find_instances
+from ..walk import find_instances, iter_transforms
 
 DEFAULT_SCALE = (0.08, 1.0)
 DEFAULT_RATIO = (3.0 / 4.0, 4.0 / 3.0)
 _MAX_DEPTH = 64  # attribute / container steps: deeper than any library's pipeline nesting
+# The coordinator or multi-view of a target sits a few steps from it (a DataLoader's dataset's transform's
+# joint_views); a deep object-graph search could wander through globals into another pipeline's.
+_NEAR_DEPTH = 6
 
 
 @dataclass(frozen=True)
@@ -117,12 +120,17 @@ def kinds_in(view: Any) -> frozenset[str]:
 
 def find_views(transform: Any) -> tuple[list[Any] | None, JointViews | None]:
     """``(per-view pipelines, coordinator)``; either may be ``None``."""
-    coordinators = _find(transform, lambda obj: isinstance(obj, JointViews))
+    # First the pipeline itself (the one walker's pipeline search), then a short object-graph search.
+    for item in iter_transforms(transform):
+        joint = item if isinstance(item, JointViews) else getattr(item, "joint_views", None)
+        if isinstance(joint, JointViews):
+            return list(joint.view_transforms), joint
+    coordinators = find_instances(transform, lambda obj: isinstance(obj, JointViews), max_depth=_NEAR_DEPTH)
     if coordinators:
         return list(coordinators[0].view_transforms), coordinators[0]
     if isinstance(transform, (list, tuple)) and transform and all(callable(v) for v in transform):
         return list(transform), None
-    multiviews = _find(transform, _is_multiview)
+    multiviews = find_instances(transform, _is_multiview, max_depth=_NEAR_DEPTH)
     if multiviews:
         return list(multiviews[0].transforms), None
     return None, None

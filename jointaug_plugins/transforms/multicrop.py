@@ -8,7 +8,7 @@ from torchvision import transforms as T
 from torchvision.transforms import InterpolationMode
 
 from .._checks import check_choice, check_range
-from ..spec import JointSpec, SpecLike
+from ..spec import SpecLike
 from .blur import JointGaussianBlur
 from .crop import JointRandomResizedCrop
 from .views import JointViews
@@ -18,7 +18,7 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-def multicrop_pairs(n_global: int, n_local: int, mode: str, name: str = "joint") -> list[tuple[int, int]]:
+def multicrop_pairs(n_global: int, n_local: int, mode: str, name: str = "multicrop") -> list[tuple[int, int]]:
     """The joint pairs of a multi-crop layout ``[global_1, ..., global_G, local_1, ..., local_L]``.
 
     Globals pair as (0, 1), (2, 3) ...; locals as (G, G+1), (G+2, G+3) ...; an odd last view of either
@@ -42,32 +42,22 @@ def multicrop_pairs(n_global: int, n_local: int, mode: str, name: str = "joint")
     return pairs
 
 
-def multicrop_mode(
-    crop: SpecLike, joint: str | None, *, default: str | None = "global", name: str = "crop"
-) -> tuple[str | None, JointSpec | None]:
-    """The one parser of multi-crop modes: split a ``crop`` option into the mode and the crop spec.
+def multicrop_mode(multicrop: str | None, *, default: str | None = "global", name: str = "multicrop") -> str | None:
+    """The one parser of the multi-crop pairing option: which pairs of a multi-crop layout are joint.
 
     Args:
-        crop: ``None``, a β, or an options dict that may carry ``joint`` (the mode).
-        joint: The mode given on its own (``joint=`` of the recipes), or ``None``.
-        default: The mode when neither gives one; ``None`` for "not multi-crop" (solo-learn's YAML).
-        name: The option's name in errors (``crop``, ``jointaug.crop``).
+        multicrop: ``"global"``, ``"local"``, ``"both"``, or ``None`` for ``default``.
+        default: The mode when ``multicrop`` is ``None``: ``"global"`` for the recipes that are multi-crop
+            by nature (DINO), ``None`` for "not multi-crop" (solo-learn's YAML, the mm switch).
+        name: The option's name in errors (``multicrop``, ``jointaug.multicrop``, ``jointaug['multicrop']``).
 
     Returns:
-        ``(mode, spec)``: the mode (``"global"``, ``"local"``, ``"both"``, or ``default``) and the spec
-        without ``joint``. The two sources may not disagree.
+        The mode: ``"global"``, ``"local"``, ``"both"``, or ``default``.
     """
-    spec = JointSpec.parse(crop, name, ("joint",))
-    from_spec = None if spec is None else spec.options.get("joint")
-    if joint is not None and from_spec is not None and joint != from_spec:
-        raise ValueError(f"joint={joint!r} contradicts {name}={{'joint': {from_spec!r}}}; give it once")
-    mode = joint or from_spec or default
-    if mode is not None and mode not in MULTICROP_MODES:
-        raise ValueError(f"{name}.joint must be null or one of {', '.join(MULTICROP_MODES)}; got {mode!r}")
-    if spec is not None:
-        options = {k: v for k, v in spec.options.items() if k != "joint"}
-        spec = JointSpec(spec.beta, spec.margin, spec.sigma, options)
-    return mode, spec
+    mode = default if multicrop is None else multicrop
+    if mode is not None and (not isinstance(mode, str) or mode not in MULTICROP_MODES):
+        raise ValueError(f"{name} must be null or one of {', '.join(MULTICROP_MODES)}; got {multicrop!r}")
+    return mode
 
 
 class JointMultiCrop(JointViews):
@@ -77,7 +67,7 @@ class JointMultiCrop(JointViews):
     each with DINO's recipe: random resized crop (bicubic), horizontal flip, colour jitter (0.4, 0.4,
     0.2, 0.1) with p 0.8, grayscale p 0.2, Gaussian blur (PIL radius 0.1–2.0) with p 1.0 / 0.1 / 0.5
     for global 1 / global 2 / locals, and solarisation (p 0.2) on global 2. Locals pair as
-    (1, 2), (3, 4) ...; an odd last local is drawn independently.
+    (1, 2), (3, 4) ...; an odd last local is drawn independently. ``self.multicrop`` is the mode in use.
 
     Args:
         global_size: Output size of the global views, ``>= 1``.
@@ -85,9 +75,9 @@ class JointMultiCrop(JointViews):
         n_local: Number of local views, ``>= 0``.
         global_scale: Area range of the global crops, ``0 < min < max <= 1``.
         local_scale: Area range of the local crops, ``0 < min < max <= 1``.
-        crop: JointCrop's β (0 is the published JointCrop(0)), an options dict (may carry ``joint``),
-            or ``None`` for DINO's independent crops.
-        joint: Which pairs are joint: ``"global"`` (default), ``"local"`` or ``"both"``.
+        crop: JointCrop's β (0 is the published JointCrop(0)), an options dict, or ``None`` for DINO's
+            independent crops.
+        multicrop: Which pairs are joint: ``"global"`` (``None``: the default), ``"local"`` or ``"both"``.
         blur, color: Options for JointBlur / JointColor on the same pairs (default off).
         seed: ``None`` or an int >= 0 (see :class:`~jointaug_plugins.rng.GeneratorSource`).
     """
@@ -100,17 +90,17 @@ class JointMultiCrop(JointViews):
         global_scale: Sequence[float] = (0.4, 1.0),
         local_scale: Sequence[float] = (0.05, 0.4),
         crop: SpecLike = 0.0,
-        joint: str | None = None,
+        multicrop: str | None = None,
         blur: SpecLike = None,
         color: SpecLike = None,
         seed: int | None = None,
     ) -> None:
-        mode, crop = multicrop_mode(crop, joint)
+        mode = multicrop_mode(multicrop)
         global_scale = check_range(global_scale, "global_scale", lower=0.0, upper=1.0, lower_open=True)
         local_scale = check_range(local_scale, "local_scale", lower=0.0, upper=1.0, lower_open=True)
         if isinstance(n_local, bool) or not isinstance(n_local, int) or n_local < 0:
             raise ValueError(f"n_local must be an int >= 0, got {n_local!r}")
-        self.mode = mode
+        self.multicrop = mode
         views = [
             self._view(global_size, global_scale, blur_p=1.0, solarize_p=0.0),
             self._view(global_size, global_scale, blur_p=0.1, solarize_p=0.2),
