@@ -24,7 +24,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..drawlog import DrawLogSession, DrawLogSink, DrawSummary, raw_histograms
+from ..drawlog import DrawLogSession, raw_histograms
+from ..drawlog.session import SessionReadouts
 
 __all__ = ["JointDrawLogger"]  # noqa: F822 - made on first access by __getattr__
 
@@ -48,7 +49,7 @@ def _callback_bases() -> tuple[type, ...]:
     return tuple(bases)
 
 
-class _DrawLoggerLogic:
+class _DrawLoggerLogic(SessionReadouts):
     """Log the joint draws of each training epoch (Lightning callback).
 
     Args:
@@ -80,20 +81,8 @@ class _DrawLoggerLogic:
         self.log_histogram = log_histogram
         self.session = DrawLogSession(directory, quantities, flush_every, flush_seconds)
 
-    @property
-    def sink(self) -> DrawLogSink | None:
-        """The attached sink (``None`` outside ``fit``)."""
-        return self.session.sink
 
-    @property
-    def last_summary(self) -> DrawSummary | None:
-        """The last epoch's draws, summed over ranks."""
-        return self.session.last_summary
 
-    @property
-    def rank_summary(self) -> DrawSummary | None:
-        """The last epoch's draws of this rank alone."""
-        return self.session.rank_summary
 
     def setup(self, trainer: Any, pl_module: Any, stage: str) -> None:
         if stage != "fit" or self.session.attached:

@@ -36,12 +36,13 @@ except ImportError as err:  # pragma: no cover - only without mmengine
         "jointaug_plugins.adapters.mmengine_hooks needs mmengine: pip install 'jointaug-plugins[mmpretrain]'"
     ) from err
 
-from ..drawlog import LOG_RATIO_EDGES, DrawLogSession, DrawLogSink, DrawSummary, raw_histograms
+from ..drawlog import LOG_RATIO_EDGES, DrawLogSession, DrawSummary, raw_histograms
+from ..drawlog.session import SessionReadouts
 
 __all__ = ["JointDrawLoggerHook"]
 
 
-class JointDrawLoggerHook(Hook):
+class JointDrawLoggerHook(SessionReadouts, Hook):
     """Log the joint draws of each training epoch (mmengine hook).
 
     Args:
@@ -78,15 +79,7 @@ class JointDrawLoggerHook(Hook):
         self.log_histogram = log_histogram
         self.session = DrawLogSession(directory, quantities, flush_every, flush_seconds)
 
-    @property
-    def sink(self) -> DrawLogSink | None:
-        """The attached sink (``None`` outside the run)."""
-        return self.session.sink
 
-    @property
-    def last_summary(self) -> DrawSummary | None:
-        """The last epoch's draws, summed over ranks."""
-        return self.session.last_summary
 
     def before_train(self, runner) -> None:
         if self.session.attached:

@@ -152,12 +152,13 @@ class UnknownJointTransformError(RuntimeError):
 @dataclass(slots=True)
 class ActiveView:
     """View ``view`` of one image being made: its slices, handed out to the transforms the coordinator
-    found in this view (``transforms``, in pipeline order), and the records of what each made of them."""
+    found in this view (``transforms``, in pipeline order), and, when ``records`` is a list, the records of
+    what each made of them (``None``: nobody reads them, so none are made)."""
 
     draw: ImageDraw
     view: int
     transforms: Sequence[Any]
-    records: list[DrawRecord] = field(default_factory=list)
+    records: list[DrawRecord] | None = None
     _used: dict[int, int] = field(default_factory=dict)
 
     def slice_for(self, transform: Any) -> SliceDraw:
@@ -174,7 +175,8 @@ class ActiveView:
         )
 
     def record(self, transform: Any, slice_: SliceDraw, params: dict[str, Any]) -> None:
-        self.records.append(DrawRecord(self.view, transform.kind, params, bool(slice_.joint), slice_.pair))
+        if self.records is not None:
+            self.records.append(DrawRecord(self.view, transform.kind, params, bool(slice_.joint), slice_.pair))
 
 
 _ACTIVE: ContextVar[ActiveView | None] = ContextVar("jointaug_active_view", default=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import importlib
 import importlib.util
 from collections.abc import Callable, Mapping, Sequence
@@ -9,7 +10,7 @@ from typing import Any
 
 from torchvision import transforms as T
 
-from ...jointify import jointify
+from ...jointify import jointify_view, resolve_specs
 from ...transforms.blur import JointGaussianBlur
 from ...transforms.multicrop import multicrop_pairs
 from ...transforms.views import JointViews, consecutive_pairs
@@ -70,7 +71,9 @@ def joint_pipeline(
         "crop_or_blur": options["crop_or_blur"],
         "seed": options["seed"],
     }
-    return JointFullTransformPipeline(jointify(views, **kwargs).view_transforms, **kwargs)
+    # Swap the views' transforms (each view its own copy, as jointify does) and build the coordinator once.
+    specs = resolve_specs({kind: options[kind] for kind in ("crop", "blur", "color")})
+    return JointFullTransformPipeline([jointify_view(copy.deepcopy(v), specs) for v in views], **kwargs)
 
 
 def _prob(node: Any, key: str) -> float:

@@ -148,3 +148,25 @@ class DrawLogSession:
         if self._own_directory is not None:
             shutil.rmtree(self._own_directory, ignore_errors=True)
             self._own_directory = None
+
+
+class SessionReadouts:
+    """What a trainer's draw logger exposes of its :class:`DrawLogSession` (``self.session``): the Lightning
+    callback and the mmengine hook both inherit it."""
+
+    session: DrawLogSession
+
+    @property
+    def sink(self) -> DrawLogSink | None:
+        """The attached sink (``None`` outside the run)."""
+        return self.session.sink
+
+    @property
+    def last_summary(self) -> DrawSummary | None:
+        """The last epoch's draws, summed over ranks."""
+        return self.session.last_summary
+
+    @property
+    def rank_summary(self) -> DrawSummary | None:
+        """The last epoch's draws of this rank alone."""
+        return self.session.rank_summary

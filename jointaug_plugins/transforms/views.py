@@ -81,6 +81,7 @@ class JointViews:
         self.view_transforms = list(view_transforms)
         # The slots of the draw: per view, its joint transforms in pipeline order.
         self.slots = [joint_transforms_in(v) for v in self.view_transforms]
+        self._slot_counts = tuple(len(view) for view in self.slots)
         classes = {t.kind: type(t) for view in self.slots for t in view}
         unknown = sorted(kind for kind, value in more.items() if kind not in classes and value is not None)
         if unknown:
@@ -197,23 +198,26 @@ class JointViews:
     def apply(self, image: Any, draw: ImageDraw) -> list[Any]:
         """The views of ``image`` made with ``draw`` (from :meth:`draw`, or a recorded one): the same draw
         gives the same views, whatever the image size."""
-        return self.apply_with_records(image, draw)[0]
+        return self._run(image, draw, keep_records=self.draw_sink is not None)[0]
 
     def apply_with_records(self, image: Any, draw: ImageDraw) -> tuple[list[Any], list[DrawRecord]]:
         """The views of ``image`` made with ``draw``, and what each joint transform made of its slice."""
-        if isinstance(draw, ImageDraw) and isinstance(draw.joint_kind, torch.Tensor):
-            raise ValueError("apply takes the draw of one image; split a batched draw with jointaug_plugins.unbatch()")
-        shape = [len(v.slices) for v in draw.views] if isinstance(draw, ImageDraw) else None
-        if shape != [len(view) for view in self.slots]:
+        return self._run(image, draw, keep_records=True)
+
+    def _run(self, image: Any, draw: ImageDraw, keep_records: bool) -> tuple[list[Any], list[DrawRecord]]:
+        if not isinstance(draw, ImageDraw) or tuple(len(v.slices) for v in draw.views) != self._slot_counts:
+            shape = [len(v.slices) for v in draw.views] if isinstance(draw, ImageDraw) else type(draw).__name__
             raise ValueError(
                 f"draw does not fit these views: it has {shape} slices per view, the views hold "
-                f"{[len(view) for view in self.slots]} joint transforms"
+                f"{list(self._slot_counts)} joint transforms"
             )
-        views, records = [], []
+        if isinstance(draw.joint_kind, torch.Tensor):
+            raise ValueError("apply takes the draw of one image; split a batched draw with jointaug_plugins.unbatch()")
+        views: list[Any] = []
+        records: list[DrawRecord] = []
         for i, view in enumerate(self.view_transforms):
-            with running_view(ActiveView(draw, i, self.slots[i])) as active:
+            with running_view(ActiveView(draw, i, self.slots[i], records if keep_records else None)):
                 views.append(view(image))
-            records.extend(active.records)
         if self.draw_sink is not None:
             self.draw_sink(records)
         return views, records
