@@ -121,24 +121,45 @@ def crop_box(draw: CropDraw, height: int, width: int, ratio: tuple[float, float]
     return box, box[2] * box[3] / image_area
 
 
+def fallback_boxes_batch(height: torch.Tensor, width: torch.Tensor, ratio: tuple[float, float]) -> torch.Tensor:
+    """Batched :func:`fallback_box` for per-image sizes: ``(n, 4)`` float64 boxes ``(top, left, h, w)``."""
+    height, width = height.to(torch.float64), width.to(torch.float64)
+    in_ratio = width / height
+    # Python's round() and torch.round() both round half to even, so the two forms agree exactly.
+    narrow_h = torch.clamp(torch.round(width / ratio[0]), min=1.0)
+    wide_w = torch.clamp(torch.round(height * ratio[1]), min=1.0)
+    h = torch.where(in_ratio < ratio[0], narrow_h, height)
+    w = torch.where(in_ratio > ratio[1], wide_w, width)
+    top = torch.div(height - h, 2, rounding_mode="floor")
+    left = torch.div(width - w, 2, rounding_mode="floor")
+    return torch.stack((top, left, h, w), -1)
+
+
 def crop_boxes_batch(
-    draw: CropDraw, height: int, width: int, ratio: tuple[float, float]
+    draw: CropDraw, height: int | torch.Tensor, width: int | torch.Tensor, ratio: tuple[float, float]
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Batched :func:`crop_box`: ``(n, 4)`` int64 boxes and ``(n,)`` float64 area fractions."""
-    image_area = float(height * width)
+    """Batched :func:`crop_box`: ``(n, 4)`` int64 boxes and ``(n,)`` float64 area fractions.
+
+    ``height`` and ``width`` are one size for the whole batch (ints) or one per image (``(n,)`` tensors,
+    as DALI reads them from each encoded image's header).
+    """
+    n = draw.areas.shape[0]
+    height = torch.as_tensor(height, dtype=torch.float64).expand(n)
+    width = torch.as_tensor(width, dtype=torch.float64).expand(n)
+    image_area = (height * width).unsqueeze(-1)
     w = torch.round(torch.sqrt(draw.areas * image_area * draw.aspects))
     h = torch.round(torch.sqrt(draw.areas * image_area / draw.aspects))
-    ok = (w > 0) & (w <= width) & (h > 0) & (h <= height)
+    ok = (w > 0) & (w <= width.unsqueeze(-1)) & (h > 0) & (h <= height.unsqueeze(-1))
     first = ok.to(torch.uint8).argmax(dim=-1, keepdim=True)
     fitted = ok.any(dim=-1)
-    fb_top, fb_left, fb_h, fb_w = fallback_box(height, width, ratio)
-    h = torch.where(fitted, h.gather(-1, first).squeeze(-1), float(fb_h))
-    w = torch.where(fitted, w.gather(-1, first).squeeze(-1), float(fb_w))
+    fb_top, fb_left, fb_h, fb_w = fallback_boxes_batch(height, width, ratio).unbind(-1)
+    h = torch.where(fitted, h.gather(-1, first).squeeze(-1), fb_h)
+    w = torch.where(fitted, w.gather(-1, first).squeeze(-1), fb_w)
     top = torch.minimum(torch.floor(draw.top * (height - h + 1)), height - h)
     left = torch.minimum(torch.floor(draw.left * (width - w + 1)), width - w)
-    top = torch.where(fitted, top, float(fb_top))
-    left = torch.where(fitted, left, float(fb_left))
-    areas = torch.where(fitted, draw.areas.gather(-1, first).squeeze(-1), fb_h * fb_w / image_area)
+    top = torch.where(fitted, top, fb_top)
+    left = torch.where(fitted, left, fb_left)
+    areas = torch.where(fitted, draw.areas.gather(-1, first).squeeze(-1), fb_h * fb_w / image_area.squeeze(-1))
     return torch.stack((top, left, h, w), dim=-1).to(torch.int64), areas
 
 

@@ -72,3 +72,14 @@ class JointAugSpec:
         (``lightly-simclr``); return ``{}`` when the library is not installed. Import the library inside the
         function (this hook or ``build``), never at module level, so the core never imports it.
         """
+
+    @hookspec
+    def jointaug_bench_suites(self) -> dict[str, Any]:
+        """Whole benchmark suites for ``jointaug bench``: ``{suite name: run}``.
+
+        ``run(rounds, bar)`` measures its figures, each a ratio of two runs interleaved with
+        :func:`jointaug_plugins.tools.bench.interleaved` over ``rounds`` rounds (``bar``, a tqdm bar or
+        ``None``, is passed on to it), and returns them as one flat JSON-able dict merged into the output
+        (up to four interleaved comparisons per suite). Return ``{}`` when the library is not installed;
+        import it inside ``run``.
+        """

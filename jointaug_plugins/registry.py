@@ -63,16 +63,26 @@ def wrap_views(original: Any, joint: Any) -> Any:
     return plugin_manager().hook.jointaug_wrap_views(original=original, joint=joint)
 
 
+def _merged(provided: list[dict[str, Any]], what: str) -> dict[str, Any]:
+    """The plugins' ``{name: value}`` dicts as one, sorted by name; a name provided twice is an error."""
+    merged: dict[str, Any] = {}
+    for entries in provided:
+        for name, value in entries.items():
+            if name in merged and merged[name] is not value:
+                raise ValueError(f"{what} {name!r} is provided by two plugins")
+            merged[name] = value
+    return dict(sorted(merged.items()))
+
+
 def bench_cases() -> dict[str, Any]:
     """Every plugin's ``jointaug bench`` cases, ``{name: build}`` (hook ``jointaug_bench_cases``), sorted by
     name; a name provided twice is an error."""
-    merged: dict[str, Any] = {}
-    for provided in plugin_manager().hook.jointaug_bench_cases():
-        for name, build in provided.items():
-            if name in merged and merged[name] is not build:
-                raise ValueError(f"bench case {name!r} is provided by two plugins")
-            merged[name] = build
-    return dict(sorted(merged.items()))
+    return _merged(plugin_manager().hook.jointaug_bench_cases(), "bench case")
+
+
+def bench_suites() -> dict[str, Any]:
+    """Every plugin's ``jointaug bench`` suites, ``{name: run}`` (hook ``jointaug_bench_suites``), sorted."""
+    return _merged(plugin_manager().hook.jointaug_bench_suites(), "bench suite")
 
 
 def plugin_views_of(transform: Any) -> Any:

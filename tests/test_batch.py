@@ -74,3 +74,25 @@ def test_cuda_batch_matches_cpu():
     gpu_views, gpu_boxes = JointResizedCropBatch(32, seed=0)(images.cuda(), return_boxes=True)
     assert torch.equal(boxes, gpu_boxes)
     assert (cpu_views[0].int() - gpu_views[0].cpu().int()).abs().max() <= 1
+
+
+def test_boxes_with_a_size_per_image_equal_the_per_image_boxes():
+    """DALI reads each image's size from its header: the batched boxes take one size per image and agree,
+    box for box, with the per-image function, fallbacks included (tiny and extreme images force them)."""
+    from jointaug_plugins.boxes import crop_box, crop_boxes_batch
+    from jointaug_plugins.draw import unbatch
+
+    views = JointViews([JointRandomResizedCrop(8, scale=(0.3, 1.0)) for _ in range(2)], crop=-1.0, seed=3)
+    n = 400
+    generator = torch.Generator().manual_seed(0)
+    heights = torch.randint(1, 400, (n,), generator=generator)
+    widths = torch.randint(1, 400, (n,), generator=generator)
+    widths[:50] = heights[:50] * 9  # wider than any ratio allows: every attempt fails, the fallback is used
+    draw = views.draw_batch(n, generator)
+    ratio = views.view_transforms[0].ratio
+    for v in range(2):
+        boxes, areas = crop_boxes_batch(draw.views[v].slices[0], heights, widths, ratio)
+        for i, single in enumerate(unbatch(draw)):
+            box, area = crop_box(single.views[v].slices[0], int(heights[i]), int(widths[i]), ratio)
+            assert tuple(boxes[i].tolist()) == box
+            assert float(areas[i]) == pytest.approx(area)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+
+import torch
 
 from jointaug_plugins.cli import main
 
@@ -32,3 +35,10 @@ def test_bench_json_has_every_key(capsys):
         assert key in result
     assert result["overhead_ratio"] > 0 and result["sampler_us_per_pair"] > 0 and result["tensor_speedup"] > 0
     assert result["machine"]["cores"] >= 1 and result["machine"]["torch"]
+    # lightly's recipes, crop alone and crop + blur + colour joint, each against lightly's own.
+    for case in ("lightly_simclr", "lightly_simclr_all", "lightly_byol_all"):
+        assert result[f"recipe_ratio_{case}"] > 0
+    if importlib.util.find_spec("nvidia") and importlib.util.find_spec("nvidia.dali"):
+        for key in ("dali_joint_ratio", "dali_full_decode_ratio", "dali_vs_pil", "dali_images_per_s"):
+            assert result[key] > 0, key
+        assert ("dali_gpu_vs_pil" in result) and (result["dali_gpu_vs_pil"] is None) != torch.cuda.is_available()

@@ -37,6 +37,22 @@ def _compose(path: Path, return_hydra_config: bool = False):
         return compose(config_name=path.stem, return_hydra_config=return_hydra_config)
 
 
+def _drawn_box_ratios(transform, pairs, n: int, size: tuple[int, int]) -> np.ndarray:
+    """Box-area ratios per pair from the pipeline's batched draw (the numbers its views are cut with)."""
+    import torch
+
+    from jointaug_plugins.boxes import crop_boxes_batch
+
+    draw = transform.draw_batch(n, torch.Generator().manual_seed(0))
+    areas = []
+    for slots, view in zip(transform.slots, draw.views):
+        crop = next(t for t in slots if t.kind == "crop")
+        part = next(p for t, p in zip(slots, view.slices) if t is crop)
+        boxes, _ = crop_boxes_batch(part, size[0], size[1], crop.ratio)
+        areas.append((boxes[:, 2] * boxes[:, 3]).double().numpy())
+    return np.stack([areas[b] / areas[a] for a, b in pairs], 1)
+
+
 def _crop_ratios(transform, pairs, n: int, size=(96, 128)) -> np.ndarray:
     image = make_image(0, size)
     ratios = []
@@ -90,7 +106,7 @@ def test_multicrop_yaml_selects_global_and_or_local_pairs(mode):
     cfg.jointaug.seed = 0
     transform = build_pretrain_transform(cfg)
     assert transform.pairs == view_pairs([2, 6], mode)
-    ratios = _crop_ratios(transform, [(0, 1), (2, 3)], 1500, size=(40, 48))
+    ratios = _drawn_box_ratios(transform, [(0, 1), (2, 3)], 3000, size=(40, 48))
     glob = joint_ratio_sf(2, 0.4, 1.0, JointSpec(0.0)) if mode != "local" else independent_ratio_sf(2, 0.4, 1.0)
     loc = joint_ratio_sf(2, 0.05, 0.4, JointSpec(0.0)) if mode != "global" else independent_ratio_sf(2, 0.05, 0.4)
     assert abs(np.mean(ratios[:, 0] > 2) - glob) < 0.03
@@ -121,11 +137,13 @@ def test_bad_input_jointaug_block():
     assert parse_jointaug(None) is None and parse_jointaug({"crop": None}) is None
     assert parse_jointaug({"crop": {"beta": 0.0}, "multicrop": None})["multicrop"] is None
     assert parse_jointaug({"crop": 0.0, "multicrop": "local"})["multicrop"] == "local"
+    # DALI has no equalization: under data.format: dali an entry that asks for it is refused, naming it.
     cfg = _compose(CONFIGS / "cifar" / "simclr_jointcrop.yaml")
     cfg.data.format = "dali"
-    with pytest.raises(ValueError, match="dali"):
+    cfg.augmentations[0].equalization.prob = 0.2
+    with pytest.raises(ValueError, match=r"equalization\.prob is 0\.2, but DALI has no equalization"):
         build_pretrain_transform(cfg)
-    with pytest.raises(ValueError, match="dali"):
+    with pytest.raises(ValueError, match="DALI has no equalization"):
         JointAugCallback().on_job_start(config=cfg)
 
 
@@ -167,11 +185,14 @@ def test_callback_replaces_full_transform_pipeline_in_the_running_script(tmp_pat
 
 @pytest.mark.parametrize(
     "override, message",
-    [("+jointaug.crp=0.0", "unknown key(s) crp"), ("data.format=dali", "data.format: dali")],
+    [
+        (["+jointaug.crp=0.0"], "unknown key(s) crp"),
+        (["data.format=dali", "augmentations.0.equalization.prob=0.2"], "DALI has no equalization"),
+    ],
 )
 def test_bad_input_in_the_yaml_stops_the_run(tmp_path, override, message):
     """Hydra only warns when a callback raises; the run must still stop with the clear error."""
-    result = _run_script(tmp_path, override)
+    result = _run_script(tmp_path, *override)
     assert result.returncode != 0
     assert message in result.stderr and "PLAIN" not in result.stdout and "JOINT" not in result.stdout
 
@@ -211,3 +232,50 @@ def test_solo_method_trains_a_step_with_joint_views():
     out = model.training_step((torch.arange(4), views, torch.zeros(4, dtype=torch.long)), 0)
     loss = out["loss"] if isinstance(out, dict) else out
     assert torch.isfinite(loss)
+
+
+@pytest.mark.skipif(not solo_available(), reason="solo-learn is not installed (install it from its repository)")
+@pytest.mark.parametrize("recipe, pairs", [("simclr_jointcrop", [(0, 1)]), ("dino_multicrop_jointcrop", [(0, 1)])])
+def test_solo_dali_builder_makes_joint_views_in_a_cpu_pipeline(recipe, pairs, tmp_path, monkeypatch):
+    """data.format: dali through solo's own functions as main_pretrain calls them, after the switch replaced
+    them: solo's PretrainPipelineBuilder (the joint subclass) builds a CPU pipeline whose views are joint."""
+    pytest.importorskip("nvidia.dali")
+    import collections
+
+    import solo.data.dali_dataloader as solo_dali
+    import solo.data.pretrain_dataloader as solo_pil
+
+    for module, name in ((solo_dali, "PretrainPipelineBuilder"), (solo_dali, "build_transform_pipeline_dali")):
+        monkeypatch.setattr(module, name, getattr(module, name))  # restored after the test
+    monkeypatch.setattr(solo_pil, "FullTransformPipeline", solo_pil.FullTransformPipeline)
+    cfg = _compose(CONFIGS / "cifar" / f"{recipe}.yaml")
+    cfg.data.format = "dali"
+    OmegaConf.set_struct(cfg, False)
+    cfg.dali = {"device": "cpu"}
+    JointAugCallback().on_job_start(config=cfg)
+    entries = [solo_dali.build_transform_pipeline_dali("cifar10", aug, dali_device="cpu") for aug in cfg.augmentations]
+    crops = [aug.num_crops for aug in cfg.augmentations]
+    transform = solo_pil.FullTransformPipeline([solo_pil.NCropAugmentation(e, n) for e, n in zip(entries, crops)])
+    transform.views.records = collections.deque(maxlen=64)
+    folder = tmp_path / "data" / "class_0"
+    folder.mkdir(parents=True)
+    for i in range(8):
+        make_image(i, (40, 48)).save(folder / f"{i}.png")
+    builder = solo_dali.PretrainPipelineBuilder(
+        tmp_path / "data", batch_size=32, device="cpu", transforms=transform, device_id=0, num_threads=2
+    )
+    pipeline = builder.pipeline(batch_size=32, num_threads=2, device_id=0, seed=1)
+    pipeline.build()
+    outputs = pipeline.run()
+    n_views = sum(int(aug.num_crops) for aug in cfg.augmentations)
+    assert len(outputs) == n_views + 1 and transform.views.pairs == pairs
+    sizes = [int(aug.crop_size) for aug in cfg.augmentations for _ in range(int(aug.num_crops))]
+    for out, size in zip(outputs, sizes):
+        assert out.as_array().shape == (32, 3, size, size)
+    for _ in range(40):
+        pipeline.run()
+    boxes = np.concatenate([np.stack([v.boxes for v in r.views], 1) for r in transform.views.records])
+    areas = boxes[..., 2] * boxes[..., 3]
+    p = np.mean(areas[:, 1] / areas[:, 0] > 2)
+    scale = (cfg.augmentations[0].rrc.crop_min_scale, cfg.augmentations[0].rrc.crop_max_scale)
+    assert abs(p - joint_ratio_sf(2, *scale, JointSpec(0.0))) < 0.05, p

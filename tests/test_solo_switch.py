@@ -26,7 +26,7 @@ from hydra.core.global_hydra import GlobalHydra
 from torch.utils.data import DataLoader
 
 from jointaug_plugins import JointSpec
-from jointaug_plugins.adapters.solo import JointAugCallback, build_pretrain_transform, check_config
+from jointaug_plugins.adapters.solo import build_pretrain_transform, check_config
 from jointaug_plugins.adapters.solo.guard import JointAugMissingError, check_trainer
 from jointaug_plugins.sampling import joint_ratio_sf
 
@@ -261,12 +261,19 @@ def test_a_misspelled_key_raises(tmp_path):
         build_pretrain_transform(compose_recipe(write_recipe(tmp_path, name="b"), "+jointaug.crop.bta=1"))
 
 
-def test_dali_is_refused(tmp_path):
+def test_dali_format_builds_joint_dali_views(tmp_path):
+    """data.format: dali: solo's DALI entries become joint DALI views with the same pairs as the PIL path."""
+    pytest.importorskip("nvidia.dali")
+    from jointaug_plugins.adapters.solo.dali import JointDALIFullTransform
+
     cfg = compose_recipe(write_recipe(tmp_path, data_format="dali"))
-    with pytest.raises(ValueError, match=r"data\.format: dali"):
-        build_pretrain_transform(cfg)
-    with pytest.raises(ValueError, match=r"data\.format: dali"):
-        JointAugCallback().on_job_start(config=cfg)
+    transform = build_pretrain_transform(cfg)
+    assert isinstance(transform, JointDALIFullTransform)
+    assert transform.views.pairs == [(0, 1)] and transform.views.specs["crop"].beta == 0.0
+    view = transform.views.views[0]
+    assert view.interpolation == "cubic" and view.mean is not None
+    with pytest.raises(TypeError, match="take the encoded images"):
+        transform(None)
 
 
 @pytest.mark.parametrize("option", ["blur", "crop_or_blur"])

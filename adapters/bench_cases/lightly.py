@@ -1,7 +1,11 @@
-"""``jointaug bench`` case ``lightly-simclr``: lightly's ``SimCLRTransform`` against ``JointSimCLRTransform``.
+"""``jointaug bench`` cases: lightly's recipes against their joint counterparts.
 
-Both with lightly's defaults (224-px views, JointCrop(0) on the joint side), timed by ``jointaug bench``
-in a 2-worker DataLoader on 256 x 256 images. lightly is imported inside the hook, never at module level.
+- ``lightly-simclr``: ``SimCLRTransform()`` vs ``JointSimCLRTransform(crop=0.0)`` (JointCrop only).
+- ``lightly-simclr-all``, ``lightly-byol-all``: ``SimCLRTransform()`` / ``BYOLTransform()`` vs the joint recipe
+  with crop, blur and colour all joint (``crop=0.0, blur=0.0, color=0.0``).
+
+All with lightly's defaults (224-px views), timed by ``jointaug bench`` on 256 x 256 images. lightly is
+imported inside the hook, never at module level.
 """
 
 from __future__ import annotations
@@ -21,6 +25,24 @@ def simclr() -> tuple[Any, Any]:
     return SimCLRTransform(), JointSimCLRTransform(crop=0.0)
 
 
+def simclr_all() -> tuple[Any, Any]:
+    """``(SimCLRTransform(), JointSimCLRTransform(crop=0.0, blur=0.0, color=0.0))``."""
+    from lightly.transforms import SimCLRTransform
+
+    from ..lightly import JointSimCLRTransform
+
+    return SimCLRTransform(), JointSimCLRTransform(crop=0.0, blur=0.0, color=0.0)
+
+
+def byol_all() -> tuple[Any, Any]:
+    """``(BYOLTransform(), JointBYOLTransform(crop=0.0, blur=0.0, color=0.0))``."""
+    from lightly.transforms import BYOLTransform
+
+    from ..lightly import JointBYOLTransform
+
+    return BYOLTransform(), JointBYOLTransform(crop=0.0, blur=0.0, color=0.0)
+
+
 @hookimpl
 def jointaug_bench_cases() -> dict[str, Callable[[], tuple[Any, Any]]]:
     try:
@@ -29,4 +51,4 @@ def jointaug_bench_cases() -> dict[str, Callable[[], tuple[Any, Any]]]:
         from ..lightly import JointSimCLRTransform  # noqa: F401
     except ImportError:
         return {}
-    return {"lightly-simclr": simclr}
+    return {"lightly-simclr": simclr, "lightly-simclr-all": simclr_all, "lightly-byol-all": byol_all}

@@ -19,13 +19,15 @@ globals and/or locals as ``jointaug.multicrop`` says. Each view keeps its own en
 augmentations. Values: in the YAML body (``jointaug: {crop: {beta: -1.0}}``) or on the command line
 (``jointaug.crop.beta=-1.0``).
 
-Never silent: bad keys, ``data.format: dali`` and a switch with no effect stop the run where
+``data.format: dali`` works too: the entries become joint DALI views (:mod:`.dali`). Never silent: bad keys,
+a DALI entry DALI cannot make and a switch with no effect stop the run where
 ``main_pretrain`` builds its views; a ``jointaug:`` block without the group line is stopped at train
 start by a Lightning guard (:mod:`.guard`, loaded through Lightning's external-callback entry points).
 
 Modules: :mod:`.options` (the block), :mod:`.checks` (build-time checks), :mod:`.order` (group line vs
 ``_self_``), :mod:`.pipeline` (the views), :mod:`.callback` (hydra), :mod:`.guard` (Lightning),
-:mod:`.hooks` (jointify plugin for solo's ``GaussianBlur``). solo-learn is imported lazily: parsing and
+:mod:`.hooks` (jointify plugin for solo's ``GaussianBlur``), :mod:`.layout` (normalisation, view pairs),
+:mod:`.dali` (``data.format: dali``). solo-learn is imported lazily: parsing and
 building work where it is absent, from the same torchvision operations in solo's order.
 """
 

@@ -7,8 +7,9 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .options import describe
-from .pipeline import SOLO_MODULE, JointFullTransformPipeline, check_config, joint_pipeline, solo_available
+from .dali import DALI_MODULE, SoloDALIEntry, build_transform_pipeline_dali, full_transform, install_builder
+from .options import describe, get
+from .pipeline import SOLO_MODULE, check_config, joint_pipeline, solo_available
 
 try:
     from hydra.experimental.callback import Callback as _HydraCallback
@@ -19,11 +20,15 @@ except ImportError:  # pragma: no cover - hydra-core comes with the solo extra
 BUILDERS = ("FullTransformPipeline", "build_transform_pipeline_dali", "PretrainDALIDataModule")
 
 
-def _joint_full_transform_pipeline(options: Mapping[str, Any]) -> Callable[[Sequence[Any]], JointFullTransformPipeline]:
-    """A stand-in for solo's ``FullTransformPipeline`` class: takes its ``NCropAugmentation`` list."""
+def _joint_full_transform_pipeline(options: Mapping[str, Any]) -> Callable[[Sequence[Any]], Any]:
+    """A stand-in for solo's ``FullTransformPipeline`` class: takes its ``NCropAugmentation`` list (PIL
+    pipelines, or under ``data.format: dali`` the entries of the DALI stand-in)."""
 
-    def FullTransformPipeline(transforms: Sequence[Any]) -> JointFullTransformPipeline:
-        pipeline = joint_pipeline([(t.transform, t.num_crops) for t in transforms], options)
+    def FullTransformPipeline(transforms: Sequence[Any]) -> Any:
+        entries = [(t.transform, t.num_crops) for t in transforms]
+        if entries and all(isinstance(entry, SoloDALIEntry) for entry, _ in entries):
+            return full_transform(entries, options)
+        pipeline = joint_pipeline(entries, options)
         print(f"[jointaug] joint views on ({describe(options)}), pairs {pipeline.pairs}", file=sys.stderr)
         return pipeline
 
@@ -44,9 +49,11 @@ class JointAugCallback(_HydraCallback):
 
     Registered under ``hydra.callbacks.jointaug`` by every option of the ``jointaug`` config group
     (``- jointaug: crop`` in the YAML's ``defaults:``). On job start it checks the ``jointaug`` block
-    (unknown keys, ``data.format: dali``, a switch with no effect, YAML values shadowed by the group) and
-    replaces ``FullTransformPipeline`` in the running script (``__main__``) and in solo's module, so the
-    pipeline ``main_pretrain`` builds is a :class:`JointFullTransformPipeline`.
+    (unknown keys, a switch with no effect, YAML values shadowed by the group) and replaces
+    ``FullTransformPipeline`` in the running script (``__main__``) and in solo's module, so the pipeline
+    ``main_pretrain`` builds is a :class:`JointFullTransformPipeline`. With ``data.format: dali`` it also
+    replaces ``build_transform_pipeline_dali`` and solo's ``PretrainPipelineBuilder`` (see :mod:`.dali`), so
+    the DALI pipeline makes joint views.
 
     Hydra only warns when a callback raises, so a failed check also replaces the pipeline builders with
     stand-ins that raise the same error: the run stops where ``main_pretrain`` builds its views instead of
@@ -60,14 +67,23 @@ class JointAugCallback(_HydraCallback):
         except (TypeError, ValueError) as err:
             self._install({name: _refusing(err) for name in BUILDERS})
             raise
-        if options is not None:
-            self._install({"FullTransformPipeline": _joint_full_transform_pipeline(options)})
+        if options is None:
+            return
+        replacements: dict[str, Callable[..., Any]] = {"FullTransformPipeline": _joint_full_transform_pipeline(options)}
+        if get(get(config, "data", {}), "format") == "dali":
+            # The entries become joint DALI views; solo's builder hands them the encoded images.
+            replacements["build_transform_pipeline_dali"] = build_transform_pipeline_dali
+            if solo_available():
+                install_builder()
+        self._install(replacements)
 
     @staticmethod
     def _install(replacements: Mapping[str, Callable[..., Any]]) -> None:
         targets = [sys.modules.get("__main__")]
         if solo_available():
             targets.append(importlib.import_module(SOLO_MODULE))
+        if solo_available() and "build_transform_pipeline_dali" in replacements:
+            targets.append(importlib.import_module(DALI_MODULE))
         for module in targets:
             for name, replacement in replacements.items():
                 if module is not None and hasattr(module, name):

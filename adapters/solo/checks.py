@@ -5,10 +5,12 @@ Errors (``ValueError``) where the switch would do nothing at all; warnings where
 
 from __future__ import annotations
 
+import importlib.util
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .dali import dali_view
 from .options import get
 
 _KIND_SOURCE = {
@@ -19,14 +21,19 @@ _KIND_SOURCE = {
 
 
 def check_data_format(cfg: Any, options: Mapping[str, Any] | None) -> None:
-    """Joint views are made in the PIL pipeline; refuse the DALI one clearly."""
+    """Under ``data.format: dali`` the joint views are made by DALI: DALI must be installed and every
+    augmentation entry must have DALI operators (solo's DALI path has no equalization)."""
     data_format = get(get(cfg, "data", {}), "format", "image_folder")
-    if options is not None and data_format == "dali":
+    if options is None or data_format != "dali":
+        return
+    if importlib.util.find_spec("nvidia") is None or importlib.util.find_spec("nvidia.dali") is None:
         raise ValueError(
-            "jointaug works on solo-learn's PIL pipelines (data.format: image_folder or h5); "
-            "data.format: dali builds its augmentations on the GPU and cannot be made joint. "
-            "Set data.format: image_folder, or remove the `- jointaug: ...` line and the jointaug block."
+            "jointaug with data.format: dali needs NVIDIA DALI: pip install 'jointaug-plugins[dali]' "
+            "(or solo-learn's own DALI requirement)"
         )
+    dataset = get(get(cfg, "data", {}), "dataset")
+    for aug in get(cfg, "augmentations") or []:
+        dali_view(dataset, aug)
 
 
 def _prob(aug: Any, key: str) -> float:

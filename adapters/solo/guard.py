@@ -47,7 +47,8 @@ def check_trainer(trainer: Any, pl_module: Any) -> None:
     if options is None:
         return
     loader = trainer.train_dataloader
-    views = find_joint_views(loader)
+    # Under data.format: dali the loader is DALI's iterator; the joint views sit in solo's datamodule.
+    views = find_joint_views(loader) or find_joint_views(getattr(trainer, "datamodule", None))
     if any(v.pairs for v in views):
         pairs = views[0].pairs if len(views) == 1 else [v.pairs for v in views]
         print(f"[jointaug] guard: train views are joint ({describe(options)}), pairs {pairs}", file=sys.stderr)

@@ -12,44 +12,19 @@ from torchvision import transforms as T
 
 from ...jointify import jointify_view, resolve_specs
 from ...transforms.blur import JointGaussianBlur
-from ...transforms.multicrop import multicrop_pairs
-from ...transforms.views import JointViews, consecutive_pairs
+from ...transforms.views import JointViews
 from .checks import check_data_format, check_switch_has_effect
+from .dali import JointDALIFullTransform, build_transform_pipeline_dali, full_transform
+from .layout import dataset_stats, view_pairs
 from .options import get, parse_jointaug
 from .order import check_group_order
 
 SOLO_MODULE = "solo.data.pretrain_dataloader"
-_IMAGENET_STATS = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
-# Per-dataset normalisation solo-learn applies; other datasets use the entry's mean/std.
-_DATASET_STATS = {
-    "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
-    "cifar100": ((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762)),
-    "stl10": ((0.4914, 0.4823, 0.4466), (0.247, 0.243, 0.261)),
-    "imagenet100": _IMAGENET_STATS,
-    "imagenet": _IMAGENET_STATS,
-}
 
 
 def solo_available() -> bool:
     """Whether solo-learn itself is importable."""
     return importlib.util.find_spec("solo") is not None
-
-
-def view_pairs(num_crops: Sequence[int], multicrop: str | None) -> list[tuple[int, int]]:
-    """Joint pairs for solo's flattened views (entry 1's crops, then entry 2's ...).
-
-    Without ``multicrop`` views pair consecutively: one entry with ``num_crops: 2`` gives (0, 1), two
-    entries with one crop each give (0, 1) across the entries. With ``multicrop`` the first entry holds
-    the global crops and the second the local ones.
-    """
-    if multicrop is None:
-        return consecutive_pairs(sum(num_crops))
-    if len(num_crops) != 2:
-        raise ValueError(
-            f"jointaug.multicrop: {multicrop} needs two augmentation entries, global then local; "
-            f"got {len(num_crops)} entries"
-        )
-    return multicrop_pairs(num_crops[0], num_crops[1], multicrop)
 
 
 class JointFullTransformPipeline(JointViews):
@@ -85,9 +60,7 @@ def build_view_pipeline(dataset: str, aug_cfg: Any) -> Callable:
     solo-learn is importable, else the same torchvision operations in solo's order."""
     if solo_available():
         return importlib.import_module(SOLO_MODULE).build_transform_pipeline(dataset, aug_cfg)
-    mean, std = _DATASET_STATS.get(
-        dataset, (get(aug_cfg, "mean", _IMAGENET_STATS[0]), get(aug_cfg, "std", _IMAGENET_STATS[1]))
-    )
+    mean, std = dataset_stats(dataset, aug_cfg)
     size = int(get(aug_cfg, "crop_size"))
     rrc = get(aug_cfg, "rrc", {})
     ops: list[Any] = []
@@ -118,7 +91,7 @@ def build_view_pipeline(dataset: str, aug_cfg: Any) -> Callable:
 def check_config(cfg: Any) -> dict[str, Any] | None:
     """All build-time checks of a solo config; returns the parsed ``jointaug`` options (``None`` = off).
 
-    Raises ``ValueError`` / ``TypeError`` for a bad ``jointaug`` block, ``data.format: dali``, a switch that
+    Raises ``ValueError`` / ``TypeError`` for a bad ``jointaug`` block, a DALI entry DALI cannot make, a switch that
     would have no effect, and (when ``cfg`` carries its ``hydra`` node) a value in the YAML body that the
     ``jointaug`` group line, placed after ``- _self_``, replaced. Warns when a view is left unpaired.
     """
@@ -132,8 +105,10 @@ def check_config(cfg: Any) -> dict[str, Any] | None:
     return options
 
 
-def build_pretrain_transform(cfg: Any) -> JointFullTransformPipeline:
-    """The callable solo's pretraining dataset takes: image -> list of views, joint per ``cfg.jointaug``.
+def build_pretrain_transform(cfg: Any) -> JointFullTransformPipeline | JointDALIFullTransform:
+    """What solo's pretraining data path takes, joint per ``cfg.jointaug``: for ``data.format: image_folder``
+    or ``h5`` the dataset's transform (image -> list of views); for ``data.format: dali`` the joint DALI views
+    of solo's DALI entries (:class:`~.dali.JointDALIFullTransform`, device from ``dali.device``).
 
     Runs :func:`check_config` first, so what would stop ``main_pretrain`` stops here too.
 
@@ -145,6 +120,13 @@ def build_pretrain_transform(cfg: Any) -> JointFullTransformPipeline:
     if not augmentations:
         raise ValueError("cfg.augmentations must list at least one augmentation entry")
     options = check_config(cfg)
-    dataset = get(get(cfg, "data", {}), "dataset")
+    data = get(cfg, "data", {})
+    dataset = get(data, "dataset")
+    if get(data, "format") == "dali":
+        device = get(get(cfg, "dali", {}), "device", "gpu")
+        dali_entries = [
+            (build_transform_pipeline_dali(dataset, aug, device), int(get(aug, "num_crops"))) for aug in augmentations
+        ]
+        return full_transform(dali_entries, options)
     entries = [(build_view_pipeline(dataset, aug), int(get(aug, "num_crops"))) for aug in augmentations]
     return joint_pipeline(entries, options)

@@ -36,10 +36,19 @@ def run(args: argparse.Namespace) -> int:
         ("tensor_speedup", "uint8 tensor path / PIL path (goal >= 1.3)", "{:.2f}"),
         ("gpu_batch_speedup", "batched CUDA path / PIL path (goal >= 50)", "{:.1f}"),
         ("pipeline_ratio", "DataLoader images/s, joint / baseline, lowest case (goal >= 0.98)", "{:.3f}"),
+        ("dali_joint_ratio", "DALI joint pair / DALI's own pair, seconds, CPU (goal <= 1.02)", "{:.3f}"),
+        ("dali_full_decode_ratio", "the same, joint pair decoding whole images", "{:.3f}"),
+        ("dali_vs_pil", "joint DALI CPU images/s / PIL DataLoader path (goal >= 1.0)", "{:.2f}"),
+        ("dali_gpu_vs_pil", "joint DALI on the GPU images/s / PIL path (goal >= 50)", "{:.1f}"),
+    ]
+    rows += [
+        (key, f"{key.removeprefix('recipe_ratio_')}: joint recipe / library's own, seconds (goal <= 1.00)", "{:.3f}")
+        for key in sorted(result)
+        if key.startswith("recipe_ratio_")
     ]
     for key, label, fmt in rows:
         value = result.get(key)
-        print(f"{key:<20} {'n/a' if value is None else fmt.format(value):>8}   {label}")
+        print(f"{key:<32} {'n/a' if value is None else fmt.format(value):>8}   {label}")
     for name, figures in result.get("pipelines", {}).items():
         print(f"  {name:<18} {figures['ratio']:>8.3f}   DataLoader images/s, joint / baseline")
     if result.get("pipeline_note"):

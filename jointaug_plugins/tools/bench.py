@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from ..batch import JointResizedCropBatch
 from ..boxes import sample_crop_box_pairs
-from ..registry import bench_cases
+from ..registry import bench_cases, bench_suites
 from ..spec import JointSpec
 from ..transforms import JointRandomResizedCrop, JointViews
 
@@ -171,6 +171,23 @@ def pipeline(rounds: int, bar: tqdm | None, n_images: int = 512, cases: dict[str
     }
 
 
+def recipes(rounds: int, bar: tqdm | None, calls: int = 100, cases: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``recipe_ratio_<case>``: seconds per image of each case's joint recipe over the library's own recipe,
+    in this process on one 256 x 256 PIL image (``calls`` images per round, interleaved; goal <= 1.00)."""
+    cases = bench_cases() if cases is None else cases
+    image = _random_image(256, 256, 0)
+    figures: dict[str, Any] = {}
+    for name, build in cases.items():
+        baseline, joint = build()
+
+        def run(transform):
+            return lambda: [transform(image) for _ in range(calls)]
+
+        base_s, joint_s = interleaved(run(baseline), run(joint), rounds, bar)
+        figures[f"recipe_ratio_{name.replace('-', '_')}"] = joint_s / base_s
+    return figures
+
+
 def machine() -> dict[str, Any]:
     cpu = platform.processor() or platform.machine()
     try:
@@ -198,11 +215,16 @@ def run_bench(
     """All figures of ``jointaug bench`` as one JSON-able dict."""
     if rounds < 1 or calls < 1 or images < 1 or pipeline_images < 1:
         raise ValueError("rounds, calls, images and pipeline_images must be >= 1")
-    cases = bench_cases()
-    total = 3 * rounds + pipeline_rounds * len(cases) + (rounds if torch.cuda.is_available() else 0)
+    cases, suites = bench_cases(), bench_suites()
+    total = 3 * rounds + (rounds + pipeline_rounds) * len(cases) + 4 * rounds * len(suites)
+    total += rounds if torch.cuda.is_available() else 0
     with tqdm(total=total, desc="jointaug bench", unit="round", disable=not show_progress) as bar:
         result = {**overhead(rounds, calls, bar), **sampler(rounds, bar), **tensor_path(rounds, bar, images)}
+        result.update(recipes(rounds, bar, cases=cases))
         result.update(pipeline(pipeline_rounds, bar, pipeline_images, cases))
+        for name, run in suites.items():
+            bar.set_postfix_str(name)
+            result.update(run(rounds, bar))
     result["machine"] = machine()
     result["settings"] = {
         "rounds": rounds,

@@ -1,0 +1,146 @@
+"""JointDALIViews: the views of a DALI recipe, made joint, from encoded images inside a DALI pipeline."""
+
+from __future__ import annotations
+
+import collections
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..._checks import check_choice
+from ...rng import current_rank
+from ...spec import SpecLike
+from ...transforms.views import JointViews, consecutive_pairs
+from .params import COINS, BatchParams, batch_params
+from .view import DALIView
+
+DECODES = ("union", "full")
+DEVICES = ("cpu", "mixed", "gpu")
+
+
+class JointDALIViews:
+    """Joint views for DALI pipelines: call it on the encoded images of a ``pipeline_def``.
+
+    ``views(jpegs)`` returns one DALI ``DataNode`` per view. Per batch, on the CPU, the core's coordinator
+    makes one batched draw (crop areas, aspect-ratio attempts, positions, blur sigmas, jitter factors: the
+    same numbers and distributions as the PIL path), boxes are made from each image's own size (read from
+    its header, before decoding), and each image decodes only the union of its views' boxes, once; every
+    view is then resized straight out of that region and finished with its colour, blur, solarise, flip
+    and normalisation operators.
+
+    Args:
+        views: The per-view recipe, one :class:`DALIView` per output view.
+        crop: JointCrop's β (any finite real), an options dict, or ``None`` (independent crops).
+        blur: JointBlur's β or options, or ``None``.
+        color: JointColor's β or options, or ``None``.
+        pairs: Which views are joint, as index pairs; default ``(0, 1), (2, 3), ...``.
+        crop_or_blur: ``None``, or the probability in [0, 1] that a pair's crop (else its blur) is joint.
+        seed: ``None`` (fresh entropy) or an int ``>= 0``: the draws of shard ``shard_id`` are then
+            reproducible, and differ across shards.
+        shard_id: This pipeline's shard (int ``>= 0``); ``None`` reads the distributed rank.
+        decode: ``"union"`` (decode each image's union box once; the default, fastest measured) or
+            ``"full"`` (decode whole images).
+        record: Keep the last batches' parameters in :attr:`records` (tests, draw logs).
+    """
+
+    def __init__(
+        self,
+        views: Sequence[DALIView],
+        crop: SpecLike = 0.0,
+        blur: SpecLike = None,
+        color: SpecLike = None,
+        *,
+        pairs: Sequence[tuple[int, int]] | None = None,
+        crop_or_blur: float | None = None,
+        seed: int | None = None,
+        shard_id: int | None = None,
+        decode: str = "union",
+        record: bool = False,
+    ) -> None:
+        if isinstance(views, (str, bytes)) or not isinstance(views, Sequence) or not views:
+            raise TypeError(f"views must be a non-empty list of DALIView, got {views!r}")
+        for i, view in enumerate(views):
+            if not isinstance(view, DALIView):
+                raise TypeError(f"views[{i}] must be a DALIView, got {type(view).__name__}")
+        if shard_id is not None and (isinstance(shard_id, bool) or not isinstance(shard_id, int) or shard_id < 0):
+            raise ValueError(f"shard_id must be None or an int >= 0, got {shard_id!r}")
+        self.views = list(views)
+        # The core's coordinator draws every number; its build-time checks (unknown kinds, pairs whose views
+        # differ, a kind no pair holds) apply here unchanged.
+        self.coordinator = JointViews(
+            [view.draw_transforms() for view in self.views],
+            crop=crop,
+            blur=blur,
+            color=color,
+            pairs=consecutive_pairs(len(self.views)) if pairs is None else pairs,
+            crop_or_blur=crop_or_blur,
+            seed=seed,
+        )
+        self.seed = seed
+        self.shard_id = shard_id
+        self.decode = check_choice(decode, "decode", DECODES)
+        self.records: collections.deque[BatchParams] | None = collections.deque(maxlen=64) if record else None
+        self._generator: torch.Generator | None = None
+        self._owner: int | None = None
+
+    @property
+    def pairs(self) -> list[tuple[int, int]]:
+        """The joint pairs of views."""
+        return self.coordinator.pairs
+
+    @property
+    def specs(self) -> dict[str, Any]:
+        """The joint options per kind (``None`` where off)."""
+        return self.coordinator.specs
+
+    @property
+    def generator(self) -> torch.Generator:
+        """This process's generator: seeded by ``(seed, shard)``, or from fresh entropy without a seed."""
+        if self._generator is None or self._owner != os.getpid():
+            shard = current_rank() if self.shard_id is None else self.shard_id
+            entropy = np.random.SeedSequence([self.seed, shard] if self.seed is not None else None)
+            state = int(entropy.generate_state(1, dtype=np.uint64)[0]) & ((1 << 63) - 1)
+            self._generator, self._owner = torch.Generator().manual_seed(state), os.getpid()
+        return self._generator
+
+    def batch(self, shapes: np.ndarray) -> BatchParams:
+        """The parameters of one batch of images of the given ``(n, >= 2)`` shapes (height, width first)."""
+        n = len(shapes)
+        draw = self.coordinator.draw_batch(n, self.generator)
+        coins = torch.rand(n, len(self.views), COINS, generator=self.generator, dtype=torch.float64)
+        params = batch_params(self.views, self.coordinator.slots, draw, shapes, coins, self.decode)
+        if self.records is not None:
+            self.records.append(params)
+        return params
+
+    def __call__(self, encoded: Any, device: str = "cpu") -> list[Any]:
+        """The views of a batch of encoded images (a DALI ``DataNode``, e.g. from ``fn.readers.file``).
+
+        Args:
+            encoded: Encoded images (JPEG, PNG, ... anything DALI's decoder reads), on the CPU.
+            device: ``"cpu"`` decodes and processes on the CPU; ``"mixed"`` or ``"gpu"`` decodes with
+                nvJPEG and processes on the GPU (the pipeline needs a ``device_id``).
+
+        Must be called inside a DALI pipeline definition.
+        """
+        from .graph import build_views
+
+        check_choice(device, "device", DEVICES)
+        return build_views(self, encoded, device)
+
+    def describe(self) -> str:
+        """One line: the pairs and the joint kinds."""
+        kinds = ", ".join(f"{k}={v.beta:g}" for k, v in self.specs.items() if v is not None) or "none"
+        return f"{len(self.views)} DALI views, pairs {self.pairs}, joint: {kinds}, decode: {self.decode}"
+
+    def __repr__(self) -> str:
+        return f"JointDALIViews({self.describe()})"
+
+
+def announce(views: JointDALIViews) -> None:
+    """Print the one line every entry point prints when it builds joint DALI views."""
+    print(f"[jointaug] DALI: {views.describe()}", file=sys.stderr)
