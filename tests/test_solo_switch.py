@@ -16,6 +16,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from helpers_images import coordinate_image
 from images import make_image
 from solo_layout import entry
 
@@ -272,8 +273,10 @@ def test_dali_format_builds_joint_dali_views(tmp_path):
     assert transform.views.pairs == [(0, 1)] and transform.views.specs["crop"].beta == 0.0
     view = transform.views.views[0]
     assert view.interpolation == "cubic" and view.mean is not None
-    with pytest.raises(TypeError, match="take the encoded images"):
+    with pytest.raises(TypeError, match="take encoded images inside a DALI pipeline"):
         transform(None)
+    views = transform(coordinate_image(40, 48))  # one image through a small DALI CPU pipeline
+    assert [tuple(v.shape) for v in views] == [(3, 32, 32), (3, 32, 32)]
 
 
 @pytest.mark.parametrize("option", ["blur", "crop_or_blur"])

@@ -85,3 +85,17 @@ def build_views(views: Any, encoded: Any, device: str) -> list[Any]:
         first = 2 + _PER_VIEW * v
         made.append(_finish(region, view, list(outputs[first : first + _PER_VIEW]), device))
     return made
+
+
+def eager_pipeline(views: Any) -> Any:
+    """A CPU pipeline of batch size 1 fed one encoded image per run (``JointDALIViews.run``)."""
+    from nvidia.dali import pipeline_def
+
+    @pipeline_def(batch_size=1, num_threads=1, device_id=None, prefetch_queue_depth=1)
+    def pipe():
+        encoded = fn.external_source(name="encoded", dtype=types.UINT8, ndim=1)
+        return tuple(build_views(views, encoded, "cpu"))
+
+    pipeline = pipe()
+    pipeline.build()
+    return pipeline

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -86,6 +87,12 @@ class JointDALIViews:
         self.records: collections.deque[BatchParams] | None = collections.deque(maxlen=64) if record else None
         self._generator: torch.Generator | None = None
         self._owner: int | None = None
+        self._eager: Any = None
+        self._eager_owner: int | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The generator is made anew in each process; a built DALI pipeline cannot travel.
+        return {**self.__dict__, "_generator": None, "_owner": None, "_eager": None, "_eager_owner": None}
 
     @property
     def pairs(self) -> list[tuple[int, int]]:
@@ -131,6 +138,32 @@ class JointDALIViews:
 
         check_choice(device, "device", DEVICES)
         return build_views(self, encoded, device)
+
+    def run(self, image: Any) -> list[torch.Tensor]:
+        """The views of one image, made now by a small DALI CPU pipeline (inspection, ``jointaug verify``).
+
+        Args:
+            image: A ``PIL.Image`` (any mode; converted to RGB and passed losslessly as BMP), or the bytes of
+                an encoded image.
+
+        Returns:
+            One tensor per view: ``C x H x W`` float where the view normalises, else ``H x W x C`` uint8.
+        """
+        import PIL.Image
+
+        if isinstance(image, PIL.Image.Image):
+            buffer = io.BytesIO()
+            image.convert("RGB").save(buffer, format="BMP")  # lossless, and ten times faster to write than PNG
+            image = buffer.getvalue()
+        if not isinstance(image, (bytes, bytearray)):
+            raise TypeError(f"image must be a PIL image or encoded bytes, got {type(image).__name__}")
+        if self._eager is None or self._eager_owner != os.getpid():
+            from .graph import eager_pipeline
+
+            # A pipeline's threads do not survive a fork: a forked worker builds its own.
+            self._eager, self._eager_owner = eager_pipeline(self), os.getpid()
+        self._eager.feed_input("encoded", [np.frombuffer(bytes(image), dtype=np.uint8)])
+        return [torch.from_numpy(np.array(out.as_array()[0])) for out in self._eager.run()]
 
     def describe(self) -> str:
         """One line: the pairs and the joint kinds."""

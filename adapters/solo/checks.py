@@ -26,14 +26,14 @@ def check_data_format(cfg: Any, options: Mapping[str, Any] | None) -> None:
     data_format = get(get(cfg, "data", {}), "format", "image_folder")
     if options is None or data_format != "dali":
         return
+    dataset = get(get(cfg, "data", {}), "dataset")
+    for aug in get(cfg, "augmentations") or []:
+        dali_view(dataset, aug)
     if importlib.util.find_spec("nvidia") is None or importlib.util.find_spec("nvidia.dali") is None:
         raise ValueError(
             "jointaug with data.format: dali needs NVIDIA DALI: pip install 'jointaug-plugins[dali]' "
             "(or solo-learn's own DALI requirement)"
         )
-    dataset = get(get(cfg, "data", {}), "dataset")
-    for aug in get(cfg, "augmentations") or []:
-        dali_view(dataset, aug)
 
 
 def _prob(aug: Any, key: str) -> float:

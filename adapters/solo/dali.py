@@ -73,6 +73,8 @@ def dali_view(dataset: str | None, aug_cfg: Any) -> DALIView:
 class JointDALIFullTransform:
     """solo's ``FullTransformPipeline`` for DALI, made joint: ``views(encoded)`` gives solo's flat view list."""
 
+    forkable = False  # a DALI pipeline's threads do not survive a fork (``jointaug verify`` runs it in-process)
+
     def __init__(self, entries: Sequence[tuple[SoloDALIEntry, int]], options: Mapping[str, Any] | None) -> None:
         devices = {entry.device for entry, _ in entries}
         if len(devices) != 1:
@@ -90,11 +92,16 @@ class JointDALIFullTransform:
             seed=options.get("seed"),
         )
 
-    def __call__(self, images: Any) -> Any:
-        raise TypeError(
-            "jointaug's DALI views take the encoded images, not decoded ones: build the pipeline with "
-            "solo's PretrainPipelineBuilder as the jointaug switch replaces it (or call .views(encoded))"
-        )
+    def __call__(self, image: Any) -> Any:
+        """The views of one PIL image, made by a small DALI CPU pipeline (``jointaug verify``, inspection)."""
+        import PIL.Image
+
+        if not isinstance(image, (PIL.Image.Image, bytes, bytearray)):
+            raise TypeError(
+                "jointaug's DALI views take encoded images inside a DALI pipeline (solo's PretrainPipelineBuilder "
+                f"as the jointaug switch replaces it, or .views(encoded)), or one PIL image; got {type(image).__name__}"
+            )
+        return self.views.run(image)
 
     def __repr__(self) -> str:
         return f"JointDALIFullTransform({self.views.describe()})"

@@ -234,6 +234,9 @@ def run(target, n: int | None = None, seed: int = 0, progress: Any = None, worke
     seed_everything(seed)
     layout = target.layout
     notes = [*target.notes, *layout.notes]
+    if not getattr(target, "forkable", True) and workers:
+        workers = 0
+        notes.append("views made in this process: this target's pipeline cannot run in forked workers")
     try:
         first = as_views(target.views(coordinate_image(design_probe(64, 256, 0.25))))  # 512 px: learn the views
         shapes = [as_gray(v).shape for v in first]

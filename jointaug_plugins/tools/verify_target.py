@@ -32,6 +32,8 @@ class VerifyTarget:
             (:func:`jointaug_plugins.tools.verify_walk.describe` of the built transform).
         library: Who built it (``torchvision``, ``lightly``, ``mmselfsup``, ``solo-learn`` ...).
         notes: Anything the user should know about how it was built.
+        forkable: Whether forked processes may run ``views`` (``False`` for views made by a DALI pipeline,
+            whose threads do not survive a fork: they run in this process).
     """
 
     name: str
@@ -39,11 +41,15 @@ class VerifyTarget:
     layout: Layout
     library: str = "python"
     notes: list[str] = field(default_factory=list)
+    forkable: bool = True
 
     @classmethod
     def from_transform(
         cls, name: str, views: Callable[[Any], Any], transform: Any = None, library: str = "python", notes=()
     ) -> VerifyTarget:
-        """Describe ``transform`` (default: ``views`` itself) by walking it, and wrap it as a target."""
-        layout = describe(views if transform is None else transform)
-        return cls(name=name, views=views, layout=layout, library=library, notes=list(notes))
+        """Describe ``transform`` (default: ``views`` itself) by walking it, and wrap it as a target. A transform
+        with ``forkable = False`` runs in this process."""
+        built = views if transform is None else transform
+        forkable = getattr(built, "forkable", True) is not False
+        layout = describe(built)
+        return cls(name=name, views=views, layout=layout, library=library, notes=list(notes), forkable=forkable)

@@ -113,6 +113,7 @@ class JointRandomResizedCrop(JointTransform):
             height=params["height"],
             width=params["width"],
             size=self.size,
-            interpolation=self.interpolation,
+            # A subclass may pick the interpolation per view (timm's random interpolation).
+            interpolation=params.get("interpolation", self.interpolation),
             antialias=self.antialias,
         )

@@ -222,6 +222,17 @@ class JointViews:
             self.draw_sink(records)
         return views, records
 
+    def making_view(self, draw: ImageDraw, index: int) -> running_view:
+        """A context in which the joint transforms of view ``index`` take their slices of ``draw``.
+
+        For recipes whose own ``__call__`` runs the steps of each view (DINOv2's ``DataAugmentationDINO``
+        calls its shared geometric augmentation once per view): ``with views.making_view(draw, 0): ...``.
+        ``draw`` is the draw of one image (:meth:`draw`); ``index`` a view, ``0 <= index < len(self)``.
+        """
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(self.view_transforms):
+            raise ValueError(f"index must be a view index in [0, {len(self.view_transforms) - 1}], got {index!r}")
+        return running_view(ActiveView(draw, index, self.slots[index]))
+
     def call_with_draw(self, image: Any) -> tuple[list[Any], list[DrawRecord]]:
         """The views of ``image`` with a new draw, and the records of what each joint transform drew."""
         return self.apply_with_records(image, self.draw())

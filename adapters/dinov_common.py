@@ -1,0 +1,85 @@
+"""What the DINOv2 and DINOv3 drop-ins share: their views, made joint from the recipe's own attributes.
+
+Upstream's ``DataAugmentationDINO.__call__`` runs the steps of each view itself: the shared
+``geometric_augmentation_global`` once per global crop, then ``global_transfo1`` or ``global_transfo2``;
+``geometric_augmentation_local`` and ``local_transfo`` once per local crop. The drop-ins keep those
+attributes and that ``__call__``. :class:`JointDINOLayout` swaps the joint transforms into the attributes,
+builds a coordinator whose views are the attributes each crop goes through, and draws once per image;
+each step of view ``k`` then runs inside ``making_view(draw, k)`` and takes its slice.
+
+An attribute given a new pipeline after construction (``aug.local_transfo = ...``) is picked up at the next
+call: its transforms are made joint where their kind is on and the coordinator is rebuilt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from torchvision import transforms as T
+
+from ..draw import ImageDraw
+from ..jointify import jointify_view, resolve_specs
+from ..spec import SpecLike
+from ..transforms.multicrop import multicrop_mode, multicrop_pairs
+from ..transforms.views import JointViews
+
+
+class JointDINOLayout:
+    """The joint views of a DINO-style recipe object.
+
+    Args:
+        owner: The recipe (its attributes hold the per-view steps).
+        global_steps: Per global crop, the attribute names it goes through, in order (two globals).
+        local_steps: The attribute names every local crop goes through.
+        n_local: Number of local crops (``>= 0``).
+        crop, blur, color: β or options per kind (``None``: independent, upstream's behaviour).
+        multicrop: Which pairs are joint: ``"global"`` (default), ``"local"`` or ``"both"``.
+        seed: ``None`` or an int ``>= 0``.
+    """
+
+    def __init__(
+        self,
+        owner: Any,
+        global_steps: Sequence[Sequence[str]],
+        local_steps: Sequence[str],
+        n_local: int,
+        crop: SpecLike,
+        blur: SpecLike,
+        color: SpecLike,
+        multicrop: str | None,
+        seed: int | None,
+    ) -> None:
+        if isinstance(n_local, bool) or not isinstance(n_local, int) or n_local < 0:
+            raise ValueError(f"local_crops_number must be an int >= 0, got {n_local!r}")
+        self.owner = owner
+        self.steps = [list(s) for s in global_steps] + [list(local_steps)] * n_local
+        self.options = {"crop": crop, "blur": blur, "color": color}
+        self.specs = resolve_specs(self.options)
+        self.multicrop = multicrop_mode(multicrop, default="global")
+        self.pairs = multicrop_pairs(len(global_steps), n_local, self.multicrop)
+        self.seed = seed
+        self._views: JointViews | None = None
+        self._key: tuple[int, ...] = ()
+        self.views()  # build now: a bad option or a kind no pair holds fails at construction
+
+    def _attribute_key(self) -> tuple[int, ...]:
+        names = sorted({name for view in self.steps for name in view})
+        return tuple(id(getattr(self.owner, name)) for name in names)
+
+    def views(self) -> JointViews:
+        """The coordinator of the owner's current attributes (rebuilt when one was replaced)."""
+        key = self._attribute_key()
+        if self._views is not None and key == self._key:
+            return self._views
+        for name in sorted({name for view in self.steps for name in view}):
+            setattr(self.owner, name, jointify_view(getattr(self.owner, name), self.specs))
+        pipelines = [T.Compose([getattr(self.owner, name) for name in view]) for view in self.steps]
+        self._views = JointViews(pipelines, **self.options, pairs=self.pairs, seed=self.seed)
+        self._key = self._attribute_key()
+        return self._views
+
+    def draw(self) -> tuple[JointViews, ImageDraw]:
+        """The coordinator and one image's draw."""
+        views = self.views()
+        return views, views.draw()
