@@ -11,14 +11,12 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	# --no-compile: Python compiles what is imported on first use; compiling every installed file (torch's
-	# included) up front costs about a minute on 2 cores. torch and torchvision first, pinned, so nothing
-	# later pulls another torch build.
-	$(BIN)/python -m pip install -q --no-compile torch==2.14.1 torchvision==0.29.1
+	# torch and torchvision first, pinned, so nothing later pulls another torch build.
+	$(BIN)/python -m pip install -q torch==2.14.1 torchvision==0.29.1
 	# mmcv-lite's sdist needs pkg_resources (gone in setuptools 81) and must build without isolation.
-	$(BIN)/python -m pip install -q --no-compile "setuptools>=77,<81" wheel
-	$(BIN)/python -m pip install -q --no-compile --no-build-isolation mmcv-lite==2.0.1
-	$(BIN)/python -m pip install -q --no-compile -e '.[all,dev]' torch==2.14.1 torchvision==0.29.1
+	$(BIN)/python -m pip install -q "setuptools>=77,<81" wheel
+	$(BIN)/python -m pip install -q --no-build-isolation mmcv-lite==2.0.1
+	$(BIN)/python -m pip install -q -e '.[all,dev]' torch==2.14.1 torchvision==0.29.1
 	touch $(STAMP)
 
 demo: $(STAMP)
