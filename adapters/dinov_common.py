@@ -59,20 +59,21 @@ class JointDINOLayout:
         self.multicrop = multicrop_mode(multicrop, default="global")
         self.pairs = multicrop_pairs(len(global_steps), n_local, self.multicrop)
         self.seed = seed
+        self._names = sorted({name for view in self.steps for name in view})
         self._views: JointViews | None = None
         self._key: tuple[int, ...] = ()
         self.views()  # build now: a bad option or a kind no pair holds fails at construction
 
     def _attribute_key(self) -> tuple[int, ...]:
-        names = sorted({name for view in self.steps for name in view})
-        return tuple(id(getattr(self.owner, name)) for name in names)
+        # Runs once per image: a few getattr calls tell whether an attribute was replaced.
+        return tuple(id(getattr(self.owner, name)) for name in self._names)
 
     def views(self) -> JointViews:
         """The coordinator of the owner's current attributes (rebuilt when one was replaced)."""
         key = self._attribute_key()
         if self._views is not None and key == self._key:
             return self._views
-        for name in sorted({name for view in self.steps for name in view}):
+        for name in self._names:
             setattr(self.owner, name, jointify_view(getattr(self.owner, name), self.specs))
         pipelines = [T.Compose([getattr(self.owner, name) for name in view]) for view in self.steps]
         self._views = JointViews(pipelines, **self.options, pairs=self.pairs, seed=self.seed)

@@ -50,12 +50,16 @@ class GeneratorSource:
     Args:
         seed: ``None`` derives the stream from torch's own seeding; an int (>= 0) makes the stream of
             each (rank, worker) reproducible and distinct from other seeds.
+        rank: ``None`` reads the distributed rank; an int (>= 0) is used instead (a DALI pipeline's shard).
     """
 
-    def __init__(self, seed: int | None = None) -> None:
+    def __init__(self, seed: int | None = None, rank: int | None = None) -> None:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
             raise ValueError(f"seed must be None or an int >= 0, got {seed!r}")
+        if rank is not None and (isinstance(rank, bool) or not isinstance(rank, int) or rank < 0):
+            raise ValueError(f"rank must be None or an int >= 0, got {rank!r}")
         self.seed = seed
+        self.rank = rank
         # Without a seed, the creation number keeps two transforms of one process apart; it is not drawn
         # from torch's global generator, which would shift the user's own random stream.
         self._instance = 0 if seed is not None else next(_CREATED)
@@ -65,7 +69,9 @@ class GeneratorSource:
 
     def _entropy(self) -> list[int]:
         rank = self._rank_hint if self._rank_hint is not None and not torch.distributed.is_initialized() else None
-        if rank is None:
+        if self.rank is not None:
+            rank = self.rank
+        elif rank is None:
             rank = current_rank()
         # Without a seed, the creation number keeps two transforms of one process apart; with one, the
         # same seed must give the same stream.
@@ -90,10 +96,11 @@ class GeneratorSource:
 
     def __getstate__(self) -> dict[str, Any]:
         rank = current_rank() if self._rank_hint is None else self._rank_hint
-        return {"seed": self.seed, "_instance": self._instance, "_rank_hint": rank}
+        return {"seed": self.seed, "rank": self.rank, "_instance": self._instance, "_rank_hint": rank}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.seed = state["seed"]
+        self.rank = state.get("rank")
         self._instance = state["_instance"]
         self._rank_hint = state["_rank_hint"]
         self._generator = None

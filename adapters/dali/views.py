@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from ..._checks import check_choice
-from ...rng import current_rank
+from ...rng import GeneratorSource
 from ...spec import SpecLike
 from ...transforms.views import JointViews, consecutive_pairs
 from .params import COINS, BatchParams, batch_params
@@ -40,8 +40,8 @@ class JointDALIViews:
         color: JointColor's β or options, or ``None``.
         pairs: Which views are joint, as index pairs; default ``(0, 1), (2, 3), ...``.
         crop_or_blur: ``None``, or the probability in [0, 1] that a pair's crop (else its blur) is joint.
-        seed: ``None`` (fresh entropy) or an int ``>= 0``: the draws of shard ``shard_id`` are then
-            reproducible, and differ across shards.
+        seed: ``None`` (derived from torch's seeding, as everywhere in this package) or an int ``>= 0``: the
+            draws of shard ``shard_id`` are then reproducible, and differ across shards.
         shard_id: This pipeline's shard (int ``>= 0``); ``None`` reads the distributed rank.
         decode: ``"union"`` (decode each image's union box once; the default, fastest measured) or
             ``"full"`` (decode whole images).
@@ -67,8 +67,6 @@ class JointDALIViews:
         for i, view in enumerate(views):
             if not isinstance(view, DALIView):
                 raise TypeError(f"views[{i}] must be a DALIView, got {type(view).__name__}")
-        if shard_id is not None and (isinstance(shard_id, bool) or not isinstance(shard_id, int) or shard_id < 0):
-            raise ValueError(f"shard_id must be None or an int >= 0, got {shard_id!r}")
         self.views = list(views)
         # The core's coordinator draws every number; its build-time checks (unknown kinds, pairs whose views
         # differ, a kind no pair holds) apply here unchanged.
@@ -82,17 +80,16 @@ class JointDALIViews:
             seed=seed,
         )
         self.seed = seed
-        self.shard_id = shard_id
+        # The package's per-process generator, keyed by (seed, shard) instead of (seed, rank).
+        self.rng = GeneratorSource(seed, rank=shard_id)
         self.decode = check_choice(decode, "decode", DECODES)
         self.records: collections.deque[BatchParams] | None = collections.deque(maxlen=64) if record else None
-        self._generator: torch.Generator | None = None
-        self._owner: int | None = None
         self._eager: Any = None
         self._eager_owner: int | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        # The generator is made anew in each process; a built DALI pipeline cannot travel.
-        return {**self.__dict__, "_generator": None, "_owner": None, "_eager": None, "_eager_owner": None}
+        # A built DALI pipeline cannot travel (the generator source pickles itself).
+        return {**self.__dict__, "_eager": None, "_eager_owner": None}
 
     @property
     def pairs(self) -> list[tuple[int, int]]:
@@ -105,14 +102,18 @@ class JointDALIViews:
         return self.coordinator.specs
 
     @property
+    def shard_id(self) -> int | None:
+        """This pipeline's shard (``None``: the distributed rank); setting it restarts the draws' stream."""
+        return self.rng.rank
+
+    @shard_id.setter
+    def shard_id(self, shard_id: int | None) -> None:
+        self.rng = GeneratorSource(self.seed, rank=shard_id)
+
+    @property
     def generator(self) -> torch.Generator:
-        """This process's generator: seeded by ``(seed, shard)``, or from fresh entropy without a seed."""
-        if self._generator is None or self._owner != os.getpid():
-            shard = current_rank() if self.shard_id is None else self.shard_id
-            entropy = np.random.SeedSequence([self.seed, shard] if self.seed is not None else None)
-            state = int(entropy.generate_state(1, dtype=np.uint64)[0]) & ((1 << 63) - 1)
-            self._generator, self._owner = torch.Generator().manual_seed(state), os.getpid()
-        return self._generator
+        """This process's generator: seeded by ``(seed, shard)``; without a seed, from torch's seeding."""
+        return self.rng.generator
 
     def batch(self, shapes: np.ndarray) -> BatchParams:
         """The parameters of one batch of images of the given ``(n, >= 2)`` shapes (height, width first)."""
