@@ -15,7 +15,7 @@ import torch
 from ..._checks import check_choice
 from ...rng import GeneratorSource
 from ...spec import SpecLike
-from ...transforms.views import JointViews, consecutive_pairs
+from ...transforms.views import JointViews
 from .params import COINS, BatchParams, batch_params
 from .view import DALIView
 
@@ -75,7 +75,7 @@ class JointDALIViews:
             crop=crop,
             blur=blur,
             color=color,
-            pairs=consecutive_pairs(len(self.views)) if pairs is None else pairs,
+            pairs=pairs,
             crop_or_blur=crop_or_blur,
             seed=seed,
         )
