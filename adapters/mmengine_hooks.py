@@ -7,6 +7,10 @@ mmselfsup's and mmpretrain's ``HOOKS`` (children of the root, so ``default_scope
     custom_imports = dict(imports=['jointaug_plugins.adapters.mmengine_hooks'], allow_failed_imports=False)
     custom_hooks = [dict(type='JointDrawLoggerHook', interval=50)]
 
+``JointEpochHook`` (registered here too) tells joint views the epoch (β schedules, reproducible draws); the
+mmselfsup / mmpretrain switch adds it to every Runner itself, so it is only needed with joint views built
+some other way: ``custom_hooks = [dict(type='JointEpochHook')]``.
+
 At each train epoch end (for iteration-based loops: at the end of training, and every ``interval``
 iterations) the hook sums the draws of the epoch over workers and ranks and writes
 ``jointaug/{kind}/{group}/{n, p_ratio_gt_2, p_ratio_lt_half, mean_abs_log_ratio, rms_log_ratio}``
@@ -38,8 +42,9 @@ except ImportError as err:  # pragma: no cover - only without mmengine
 
 from ..drawlog import LOG_RATIO_EDGES, DrawLogSession, DrawSummary, raw_histograms
 from ..drawlog.session import SessionReadouts
+from .mm.epoch import JointEpochHook
 
-__all__ = ["JointDrawLoggerHook"]
+__all__ = ["JointDrawLoggerHook", "JointEpochHook"]
 
 
 class JointDrawLoggerHook(SessionReadouts, Hook):
@@ -166,9 +171,10 @@ class JointDrawLoggerHook(SessionReadouts, Hook):
             g = summary.groups[key]
             if g["n"]:
                 base = f"{self.prefix}/{key}"
+                beta = f" β={metrics[base + '/beta']:g}" if base + "/beta" in metrics else ""
                 parts.append(
                     f"{key}: n={g['n']} P(r>2)={metrics[base + '/p_ratio_gt_2']:.4f} "
-                    f"mean|ln r|={metrics[base + '/mean_abs_log_ratio']:.4f}"
+                    f"mean|ln r|={metrics[base + '/mean_abs_log_ratio']:.4f}{beta}"
                 )
         runner.logger.info("; ".join(parts))
 
@@ -188,7 +194,9 @@ class JointDrawLoggerHook(SessionReadouts, Hook):
 
 
 def _register() -> None:
-    HOOKS.register_module(name="JointDrawLoggerHook", module=JointDrawLoggerHook, force=True)
+    hooks = {"JointDrawLoggerHook": JointDrawLoggerHook, "JointEpochHook": JointEpochHook}
+    for name, hook in hooks.items():
+        HOOKS.register_module(name=name, module=hook, force=True)
     # The libraries' own registries are children of mmengine's: lookups from them reach the root
     # anyway; registering there too makes scoped names ('mmselfsup.JointDrawLoggerHook') work.
     for package in ("mmselfsup", "mmpretrain"):
@@ -198,7 +206,8 @@ def _register() -> None:
             registry = importlib.import_module(f"{package}.registry").HOOKS
         except Exception:  # a broken optional install must not break mmengine users
             continue
-        registry.register_module(name="JointDrawLoggerHook", module=JointDrawLoggerHook, force=True)
+        for name, hook in hooks.items():
+            registry.register_module(name=name, module=hook, force=True)
 
 
 _register()

@@ -7,15 +7,19 @@ solo-learn, mmselfsup / mmpretrain and DINO.
 
 The public names: the coordinator :class:`JointViews` (``draw`` / ``draw_batch`` / ``apply``), the
 joint transforms, :func:`jointify`, the draw's data classes, the batched on-device crop, the batched
-box sampler, and the plugin API (``hookimpl``, ``register_plugin``, ``JointSpec``).
+box sampler, the plugin API (``hookimpl``, ``register_plugin``, ``JointSpec``), β schedules
+(``BetaSchedule``, ``set_epoch``) and reproducible draws (``indexed``, ``sample_index``).
 """
 
 from .batch import JointResizedCropBatch
 from .boxes import sample_crop_box_pairs
 from .draw import ColorDraw, CropDraw, DrawRecord, ImageDraw, ScalarDraw, SliceDraw, ViewDraw, unbatch
+from .epoch import current_epoch, set_epoch
 from .hookspecs import hookimpl
+from .indexed import IndexedDataset, indexed, sample_index
 from .jointify import jointify
 from .registry import register_plugin
+from .schedule import BetaSchedule
 from .spec import JointSpec
 from .transforms import (
     JointColorJitter,
@@ -31,10 +35,12 @@ from .transforms import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "BetaSchedule",
     "ColorDraw",
     "CropDraw",
     "DrawRecord",
     "ImageDraw",
+    "IndexedDataset",
     "JointColorJitter",
     "JointGaussianBlur",
     "JointMultiCrop",
@@ -47,10 +53,14 @@ __all__ = [
     "ScalarJointTransform",
     "SliceDraw",
     "ViewDraw",
+    "current_epoch",
     "hookimpl",
+    "indexed",
     "jointify",
     "multicrop_pairs",
     "register_plugin",
     "sample_crop_box_pairs",
+    "sample_index",
+    "set_epoch",
     "unbatch",
 ]

@@ -5,8 +5,9 @@ two position uniforms. A box ``(top, left, height, width)`` in pixels is a pure 
 and the image size (:func:`crop_box`). For a joint pair the two areas come from one joint draw
 (:func:`jointaug_plugins.sampling.pair_from_uniforms`); each view then tries its own aspect ratios,
 log-uniform in ``ratio``, keeping its area, for up to 10 attempts as torchvision does, and takes its
-own uniform position. A view whose attempts all fail takes torchvision's fallback: the centre crop
-with the aspect ratio clamped into ``ratio``.
+own uniform position. A view whose attempts all fail takes torchvision's fallback, the centre crop
+with the aspect ratio clamped into ``ratio``; with the crop option ``fallback="whole"`` (the published
+JointCrop's rule, preset ``crop="published"``) it takes the whole image instead.
 
 Uniform layout of one joint pair (``JOINT_UNIFORMS`` numbers): ``[t, p1, aspect attempts of view 1
 (10), aspect attempts of view 2 (10), top and left of view 1, top and left of view 2]``. The
@@ -52,8 +53,9 @@ def joint_crop_draws(
     """The two crop draws of a joint pair from ``JOINT_UNIFORMS`` uniforms."""
     s1, s2 = pair_from_uniforms(u[0], u[1], scale[0], scale[1], spec, "ratio")
     k = 2 + 2 * ATTEMPTS
-    first = CropDraw(pair, True, (s1,) * ATTEMPTS, _aspects(u[2 : 2 + ATTEMPTS], ratio), u[k], u[k + 1])
-    second = CropDraw(pair, True, (s2,) * ATTEMPTS, _aspects(u[2 + ATTEMPTS : k], ratio), u[k + 2], u[k + 3])
+    whole = whole_fallback(spec)
+    first = CropDraw(pair, True, (s1,) * ATTEMPTS, _aspects(u[2 : 2 + ATTEMPTS], ratio), u[k], u[k + 1], whole)
+    second = CropDraw(pair, True, (s2,) * ATTEMPTS, _aspects(u[2 + ATTEMPTS : k], ratio), u[k + 2], u[k + 3], whole)
     return first, second
 
 
@@ -65,11 +67,12 @@ def joint_crop_draws_batch(
     k = 2 + 2 * ATTEMPTS
     aspects = _aspects_batch(u[:, 2:k], ratio)
     joint = torch.ones(u.shape[0], dtype=torch.bool)
+    whole = torch.full((u.shape[0],), whole_fallback(spec))
     views = []
     for v in range(2):
         view_areas = areas[:, v : v + 1].expand(-1, ATTEMPTS)
         view_aspects = aspects[:, v * ATTEMPTS : (v + 1) * ATTEMPTS]
-        views.append(CropDraw(pair, joint, view_areas, view_aspects, u[:, k + 2 * v], u[:, k + 2 * v + 1]))
+        views.append(CropDraw(pair, joint, view_areas, view_aspects, u[:, k + 2 * v], u[:, k + 2 * v + 1], whole))
     return views[0], views[1]
 
 
@@ -90,7 +93,13 @@ def independent_crop_draw_batch(
     areas = lo + u[:, 0 : 2 * ATTEMPTS : 2] * (hi - lo)
     aspects = _aspects_batch(u[:, 1 : 2 * ATTEMPTS : 2], ratio)
     joint = torch.zeros(u.shape[0], dtype=torch.bool)
-    return CropDraw(pair, joint, areas, aspects, u[:, 2 * ATTEMPTS], u[:, 2 * ATTEMPTS + 1])
+    return CropDraw(pair, joint, areas, aspects, u[:, 2 * ATTEMPTS], u[:, 2 * ATTEMPTS + 1], joint.clone())
+
+
+def whole_fallback(spec: JointSpec) -> bool:
+    """Whether views drawn under ``spec`` fall back to the whole image (option ``fallback="whole"``, the
+    published JointCrop) rather than torchvision's centre crop (``"center"``, the default)."""
+    return spec.options.get("fallback", "center") == "whole"
 
 
 def fallback_box(height: int, width: int, ratio: tuple[float, float]) -> Box:
@@ -108,7 +117,8 @@ def fallback_box(height: int, width: int, ratio: tuple[float, float]) -> Box:
 
 def crop_box(draw: CropDraw, height: int, width: int, ratio: tuple[float, float]) -> tuple[Box, float]:
     """The box a crop draw gives on a ``height`` x ``width`` image, and its area fraction (the drawn one,
-    or the fallback box's own when every attempt fails)."""
+    or the fallback box's own when every attempt fails: the whole image if ``draw.fallback_whole``, else
+    torchvision's centre crop)."""
     image_area = height * width
     for area, aspect in zip(draw.areas, draw.aspects):
         w = round(math.sqrt(area * image_area * aspect))
@@ -117,6 +127,8 @@ def crop_box(draw: CropDraw, height: int, width: int, ratio: tuple[float, float]
             top = min(int(draw.top * (height - h + 1)), height - h)
             left = min(int(draw.left * (width - w + 1)), width - w)
             return (top, left, h, w), area
+    if draw.fallback_whole:
+        return (0, 0, height, width), 1.0
     box = fallback_box(height, width, ratio)
     return box, box[2] * box[3] / image_area
 
@@ -152,7 +164,12 @@ def crop_boxes_batch(
     ok = (w > 0) & (w <= width.unsqueeze(-1)) & (h > 0) & (h <= height.unsqueeze(-1))
     first = ok.to(torch.uint8).argmax(dim=-1, keepdim=True)
     fitted = ok.any(dim=-1)
-    fb_top, fb_left, fb_h, fb_w = fallback_boxes_batch(height, width, ratio).unbind(-1)
+    fallback = fallback_boxes_batch(height, width, ratio)
+    whole = torch.as_tensor(draw.fallback_whole, dtype=torch.bool).expand(n)
+    if whole.any():
+        zero = torch.zeros_like(height)
+        fallback = torch.where(whole.unsqueeze(-1), torch.stack((zero, zero, height, width), -1), fallback)
+    fb_top, fb_left, fb_h, fb_w = fallback.unbind(-1)
     h = torch.where(fitted, h.gather(-1, first).squeeze(-1), fb_h)
     w = torch.where(fitted, w.gather(-1, first).squeeze(-1), fb_w)
     top = torch.minimum(torch.floor(draw.top * (height - h + 1)), height - h)

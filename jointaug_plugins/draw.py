@@ -50,12 +50,15 @@ class CropDraw(SliceDraw):
             drawn area in every attempt; the independent baseline draws one per attempt as torchvision does.
         aspects: Aspect ratio ``w/h`` tried at each attempt (log-uniform in the transform's ``ratio``).
         top, left: Uniforms in [0, 1) placing the box among the valid positions.
+        fallback_whole: A view whose attempts all fail takes the whole image (the published JointCrop's
+            rule) instead of torchvision's centre crop with the aspect ratio clamped into ``ratio``.
     """
 
     areas: tuple[Number, ...]
     aspects: tuple[Number, ...]
     top: Number
     left: Number
+    fallback_whole: Flag = False
 
 
 @dataclass(frozen=True)
@@ -90,10 +93,17 @@ class ImageDraw:
         views: Per view, its slices.
         joint_kind: Per pair, the kind the ``crop_or_blur`` policy left joint (``"crop"`` / ``"blur"``),
             or ``None`` when no policy is set. Batched: a bool tensor, ``True`` for crop.
+        betas: Per kind switched on, the β in force (a schedule's value at ``epoch``).
+        epoch: The training epoch the draw was made in, ``None`` when nobody set one.
+        index: The dataset index of the image (reproducible draws are a function of seed, epoch and
+            index), ``None`` when unknown. Batched: a tensor of indices.
     """
 
     views: tuple[ViewDraw, ...]
     joint_kind: tuple[str | None, ...] | torch.Tensor = ()
+    betas: dict[str, float] = field(default_factory=dict)
+    epoch: int | None = None
+    index: int | torch.Tensor | None = None
 
 
 def unbatch(draw: ImageDraw) -> list[ImageDraw]:
@@ -136,13 +146,15 @@ def unbatch(draw: ImageDraw) -> list[ImageDraw]:
 
 @dataclass
 class DrawRecord:
-    """What one joint transform of one view turned its slice into (pixel parameters; for logging)."""
+    """What one joint transform of one view turned its slice into (pixel parameters; for logging), and the
+    β in force when the slice was drawn jointly (``None`` for an independent draw)."""
 
     view: int
     kind: str
     params: dict[str, Any]
     joint: bool
     pair: int | None = None
+    beta: float | None = None
 
 
 class UnknownJointTransformError(RuntimeError):
@@ -176,7 +188,9 @@ class ActiveView:
 
     def record(self, transform: Any, slice_: SliceDraw, params: dict[str, Any]) -> None:
         if self.records is not None:
-            self.records.append(DrawRecord(self.view, transform.kind, params, bool(slice_.joint), slice_.pair))
+            joint = bool(slice_.joint)
+            beta = self.draw.betas.get(transform.kind) if joint else None
+            self.records.append(DrawRecord(self.view, transform.kind, params, joint, slice_.pair, beta))
 
 
 _ACTIVE: ContextVar[ActiveView | None] = ContextVar("jointaug_active_view", default=None)

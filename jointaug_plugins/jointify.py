@@ -114,6 +114,7 @@ def jointify(
     pairs: Sequence[tuple[int, int]] | None = None,
     crop_or_blur: float | None = None,
     seed: int | None = None,
+    reproducible: bool = False,
     **more: SpecLike,
 ) -> Any:
     """The joint version of a multi-view transform; the original is left untouched.
@@ -126,7 +127,7 @@ def jointify(
     Args:
         transform: A list of per-view pipelines, or an object whose ``transforms`` holds them
             (lightly's ``MultiViewTransform``, a ``JointViews``).
-        crop, blur, color, pairs, crop_or_blur, seed, **more: As for :class:`JointViews`; ``crop``
+        crop, blur, color, pairs, crop_or_blur, seed, reproducible, **more: As for :class:`JointViews`; ``crop``
             defaults to JointCrop(0), like every entry point of this package. ``pairs=None`` keeps the
             pairs of an input that is already joint (a multi-crop's), else pairs views (0, 1), (2, 3) ...
 
@@ -137,6 +138,6 @@ def jointify(
     specs = resolve_specs(options)
     views = [jointify_view(copy.deepcopy(v), specs) for v in views_of(transform)]
     pairs = pairs_of(transform) if pairs is None else pairs
-    joint = JointViews(views, pairs=pairs, crop_or_blur=crop_or_blur, seed=seed, **options)
+    joint = JointViews(views, pairs=pairs, crop_or_blur=crop_or_blur, seed=seed, reproducible=reproducible, **options)
     wrapped = wrap_views(transform, joint)
     return joint if wrapped is None else wrapped

@@ -22,8 +22,11 @@ pickled so that ``spawn`` workers, where neither exists, still know it.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
+import random
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -108,3 +111,57 @@ class GeneratorSource:
 
     def __repr__(self) -> str:
         return f"GeneratorSource(seed={self.seed})"
+
+
+# Reproducible draws: a counter-based generator (Philox 4x64) keyed by the seed, with the epoch and the dataset
+# index in the counter, so the numbers of image i in epoch e are a pure function of (seed, e, i), whatever
+# process, worker, rank or order draws them. The key's second word sets these streams apart from others.
+_PHILOX_TAG = 0x6A6F696E74617567  # "jointaug"
+_TWO_TO_MINUS_53 = 1.0 / (1 << 53)
+
+
+def _philox(seed: int, epoch: int, index: int, purpose: int) -> np.random.Philox:
+    key = np.array([seed, _PHILOX_TAG ^ purpose], dtype=np.uint64)
+    return np.random.Philox(key=key, counter=np.array([0, 0, index, epoch], dtype=np.uint64))
+
+
+def check_sample_key(seed: Any, epoch: Any, index: Any) -> tuple[int, int, int]:
+    """``(seed, epoch, index)`` as ints in [0, 2**64), or a ``ValueError`` naming the bad one."""
+    out = []
+    for value, name in ((seed, "seed"), (epoch, "epoch"), (index, "index")):
+        if isinstance(value, (np.integer, torch.Tensor)) and not isinstance(value, bool):
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << 64:
+            raise ValueError(f"{name} must be an int in [0, 2**64) for a reproducible draw, got {value!r}")
+        out.append(value)
+    return out[0], out[1], out[2]
+
+
+def sample_uniforms(seed: int, epoch: int, index: int, n: int) -> list[float]:
+    """``n`` uniforms in [0, 1) that depend on ``(seed, epoch, index)`` alone (53-bit floats from Philox 4x64)."""
+    raw = _philox(seed, epoch, index, 0).random_raw(n)
+    return ((raw >> np.uint64(11)).astype(np.float64) * _TWO_TO_MINUS_53).tolist()
+
+
+def sample_seed(seed: int, epoch: int, index: int) -> int:
+    """A 63-bit seed that depends on ``(seed, epoch, index)`` alone, apart from :func:`sample_uniforms`' stream
+    (seeds the other random transforms of a reproducible image's views)."""
+    return int(_philox(seed, epoch, index, 1).random_raw()) >> 1
+
+
+@contextlib.contextmanager
+def seeded_global_rngs(seed: int) -> Iterator[None]:
+    """Seed torch's default CPU generator, numpy's and Python's global generators with ``seed`` for the block,
+    then put back the states they had: code outside the block sees its streams untouched."""
+    torch_state = torch.default_generator.get_state()
+    numpy_state = np.random.get_state()
+    python_state = random.getstate()
+    torch.default_generator.manual_seed(seed)
+    np.random.seed(seed & 0xFFFFFFFF)
+    random.seed(seed)
+    try:
+        yield
+    finally:
+        torch.default_generator.set_state(torch_state)
+        np.random.set_state(numpy_state)
+        random.setstate(python_state)

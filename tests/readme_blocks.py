@@ -5,9 +5,10 @@ Every fenced block of README.md is preceded by an HTML comment ``<!-- readme-tes
 
 * ``python [continues] [needs=NAME,...]``: executed; ``continues`` runs it in the namespace of the
   previous python block, ``needs`` names variables the test provides (``image``: a PIL image).
-* ``mm-config LIBRARY``: pasted at the end of configs based on the library's shipped configs.
-* ``solo-defaults``: the ``defaults:`` list of a solo-learn YAML, with the switch line; ``solo-body``: lines
-  written in the body of such a YAML.
+* ``mm-config LIBRARY [schedule]``: pasted at the end of configs based on the library's shipped configs (the
+  ``schedule`` one sets a β schedule and reproducible draws).
+* ``solo-defaults``: the ``defaults:`` list of a solo-learn YAML, with the switch line; ``solo-body [schedule]``:
+  lines written in the body of such a YAML.
 * ``shell``: commands run in the repository root.
 * ``skip REASON``: not run here, with the reason (install steps that ``make`` itself performs).
 """
@@ -49,6 +50,6 @@ def blocks(path: Path = README) -> list[Block]:
     return found
 
 
-def of_kind(kind: str, *args: str) -> list[Block]:
-    """The blocks of one kind whose arguments start with ``args``."""
-    return [b for b in blocks() if b.kind == kind and b.args[: len(args)] == args]
+def of_kind(kind: str, *args: str, exact: bool = False) -> list[Block]:
+    """The blocks of one kind whose arguments start with ``args`` (are ``args``, with ``exact``)."""
+    return [b for b in blocks() if b.kind == kind and (b.args == args if exact else b.args[: len(args)] == args)]

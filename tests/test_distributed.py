@@ -83,3 +83,30 @@ def test_mmengine_runner_distributed_launcher(tmp_path):
     draws0 = {tuple(d) for d in first[0]["draws"]}
     draws1 = {tuple(d) for d in first[1]["draws"]}
     assert not draws0 & draws1  # the ranks draw different streams
+
+
+EPOCH_SCRIPT = Path(__file__).parent / "scripts" / "ddp_epoch.py"
+
+
+@pytest.mark.slow
+def test_ranks_see_the_epoch_and_reproducible_views_match_one_process(tmp_path):
+    """2 gloo ranks, 2 persistent workers each: after set_epoch every rank's workers draw with the epoch's β
+    (read back from the draw log), and each image's reproducible views equal those of a single process."""
+    sys.path.insert(0, str(EPOCH_SCRIPT.parent))
+    from ddp_epoch import EPOCHS, digest
+    from test_reproducible import SCHEDULE, Images, make_views
+
+    from jointaug_plugins import BetaSchedule, indexed, set_epoch
+
+    ranks = _torchrun(EPOCH_SCRIPT, tmp_path)
+    single = indexed(Images(make_views(crop=SCHEDULE)))
+    schedule = BetaSchedule.parse(SCHEDULE["beta"])
+    for epoch in EPOCHS:
+        set_epoch(epoch)
+        expected = {i: digest(single[i][1]) for i in range(len(single))}
+        seen = {}
+        for rank in (0, 1):
+            entry = ranks[rank]["epochs"][str(epoch)]
+            assert entry["beta"] == pytest.approx(schedule.at(epoch)) and entry["images"] == len(single) // 2
+            seen.update({int(i): d for i, d in entry["views"].items()})
+        assert seen == expected

@@ -74,9 +74,10 @@ def test_pair_log_ratios_match_records():
     _, records = jv.call_with_draw(make_image(1))
     ratios = pair_log_ratios(records)
     assert len(ratios) == 1  # view 2 is unpaired
-    kind, joint, t = ratios[0]
+    kind, joint, t, beta = ratios[0]
     areas = {r.view: r.params["area"] for r in records}
     assert kind == "crop" and joint and t == pytest.approx(math.log(areas[1] / areas[0]))
+    assert beta == 0.0  # the β in force travels with the pair
 
 
 def test_summary_round_trips_and_merges():

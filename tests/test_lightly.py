@@ -55,7 +55,7 @@ from jointaug_plugins.sampling import independent_ratio_sf, joint_ratio_sf
 from jointaug_plugins.walk import iter_transforms
 
 SIZE = 16
-OURS = ("crop", "blur", "color", "crop_or_blur", "seed")
+OURS = ("crop", "blur", "color", "crop_or_blur", "seed", "reproducible")
 
 
 def backbone() -> torch.nn.Module:
@@ -279,7 +279,7 @@ def test_recipe_has_lightlys_signature_plus_joint_options(ours, theirs):
     assert shape == [(p.name, p.kind, p.default) for p in lightly_params]
     assert all(mine[name].kind is inspect.Parameter.KEYWORD_ONLY for name in extras)
     assert mine["crop"].default == 0.0 and mine["blur"].default is None and mine["color"].default is None
-    assert mine["seed"].default is None
+    assert mine["seed"].default is None and mine["reproducible"].default is False
 
 
 def _type_names(view) -> list[str]:

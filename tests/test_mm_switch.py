@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from images import make_image, write_image_folder
 from readme_blocks import of_kind
 
@@ -35,7 +36,7 @@ LIBRARIES = list(SHIPPED)
 
 def switch_block(library: str) -> str:
     """The README's block for ``library``, verbatim."""
-    found = of_kind("mm-config", library)
+    found = of_kind("mm-config", library, exact=True)
     assert len(found) == 1, f"README must hold exactly one mm-config block for {library}"
     return found[0].text
 
@@ -71,8 +72,10 @@ def _p_ratio_gt_2(transform, n: int = 900) -> float:
     image = np.asarray(make_image(0, (96, 128)))[..., ::-1].copy()
     results = {"img": image, "img_shape": image.shape[:2], "ori_shape": image.shape[:2]}
     ratios = []
+    # A seeded generator: the figure must not depend on which tests ran before (and built transforms) in this process.
+    views, generator = transform.joint_views, torch.Generator().manual_seed(0)
     for _ in range(n):
-        _, records = transform.joint_views.call_with_draw(results)
+        _, records = views.apply_with_records(results, views.draw(generator))
         areas = {r.view: r.params["area"] for r in records if r.kind == "crop"}
         ratios.append(areas[1] / areas[0])
     return float(np.mean(np.asarray(ratios) > 2))
@@ -192,3 +195,25 @@ def test_the_wrong_adapter_for_the_config_names_the_right_one(monkeypatch):
     monkeypatch.setattr(switch, "REGISTERED", {"mmselfsup": switch.REGISTERED["mmselfsup"]})
     with pytest.raises(ValueError, match=r"put 'jointaug_plugins.adapters.mmpretrain' in custom_imports"):
         switch.check_build([{"type": "JointMultiView", "jointaug": {"crop": 0.0}}], "mmpretrain")
+
+
+@pytest.mark.slow
+def test_readme_schedule_block_trains_with_the_epoch_and_sample_idx(tmp_path, data_root):
+    """The README's schedule block on mmselfsup's SimCLR: the Runner gets JointEpochHook (here an iteration-based
+    loop, whose epochs are passes through the data: 8 images, batch 4), and the views draw from (seed, epoch,
+    sample_idx)."""
+    pytest.importorskip("mmselfsup")
+    from jointaug_plugins.adapters.mm.epoch import JointEpochHook
+    from jointaug_plugins.epoch import current_epoch, epoch_channel
+
+    (block,) = of_kind("mm-config", "mmselfsup", "schedule", exact=True)
+    epoch_channel().set(None)
+    runner = _runner(user_config(tmp_path, "mmselfsup", "simclr", body=block.text), tmp_path, data_root, iters=6)
+    assert any(isinstance(h, JointEpochHook) for h in runner.hooks)
+    runner.train()
+    assert current_epoch() == 2  # the 6th iteration's pass
+    views = _joint_multiview(runner).joint_views
+    assert views.reproducible and views.specs["crop"].scheduled
+    assert views.draw(index=3).betas["crop"] == pytest.approx(views.specs["crop"].beta.at(2))
+    assert views.draw(index=3) == views.draw(index=3)
+    epoch_channel().set(None)

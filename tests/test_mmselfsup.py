@@ -63,7 +63,7 @@ def test_ready_configs_are_the_library_file_plus_the_readme_block(config):
     from readme_blocks import of_kind
 
     library = config.parent.name
-    (block,) = of_kind("mm-config", library)
+    (block,) = of_kind("mm-config", library, exact=True)
     imports, switch = block.text.strip().splitlines()
     lines = [line for line in config.read_text().splitlines() if line and not line.startswith("#")]
     assert lines[0].startswith(f"_base_ = '{library}::") and lines[1:] == [imports, lines[2]]

@@ -175,6 +175,24 @@ def test_beta_in_the_yaml_body_with_the_line_above_self(tmp_path):
     assert abs(p_ratio_gt_2(transform)[0] - expected) < 0.04
 
 
+def test_a_beta_schedule_and_the_published_preset_from_the_yaml(tmp_path):
+    """A schedule in the YAML body or on the command line; the published JointCrop as one override. The epoch
+    itself comes from the Lightning callback every Trainer loads (tests/test_schedule.py)."""
+    from readme_blocks import of_kind
+
+    (body,) = of_kind("solo-body", "schedule", exact=True)  # the README's block, verbatim
+    spec = build_pretrain_transform(compose_recipe(write_recipe(tmp_path, body=body.text))).specs["crop"]
+    assert spec.scheduled and spec.at(0).beta == 2.0 and spec.at(200).beta == 0.5 and spec.at(400).beta == -1.0
+    override = "jointaug.crop.beta={start:2.0,end:-1.0,shape:linear,epochs:400}"  # the README's command line
+    assert build_pretrain_transform(compose_recipe(write_recipe(tmp_path, name="a"), override)).specs["crop"] == spec
+    line = compose_recipe(write_recipe(tmp_path, name="b"), "jointaug.crop.beta={start:2,shape:step,steps:[[5,-1]]}")
+    assert build_pretrain_transform(line).specs["crop"].at(5).beta == -1.0
+    published = build_pretrain_transform(compose_recipe(write_recipe(tmp_path, name="c"), "jointaug.crop=published"))
+    assert published.specs["crop"] == JointSpec(beta=0.0, margin=0.1, options={"fallback": "whole"})
+    with pytest.raises(ValueError, match=r"jointaug\.crop: beta: a linear β schedule needs start, end and epochs"):
+        build_pretrain_transform(compose_recipe(write_recipe(tmp_path, name="d"), "jointaug.crop.beta={start:2}"))
+
+
 def test_multicrop_options_pair_globals_or_locals(tmp_path):
     for mode, pairs in [("global", [(0, 1)]), ("local", [(2, 3), (4, 5)]), ("both", [(0, 1), (2, 3), (4, 5)])]:
         path = write_recipe(tmp_path, switch=f"multicrop_{mode}", augmentations="multicrop")
@@ -520,7 +538,7 @@ def test_readme_defaults_block_switches_a_solo_yaml(tmp_path):
 def test_readme_body_block_sets_beta_in_the_yaml(tmp_path):
     from readme_blocks import of_kind
 
-    (body,) = of_kind("solo-body")
+    (body,) = of_kind("solo-body", exact=True)
     path = _with_readme_defaults(write_recipe(tmp_path, switch=None, body=body.text))
     transform = build_pretrain_transform(compose_recipe(path))
     assert transform.specs["crop"].beta == -1.0

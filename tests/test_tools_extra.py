@@ -67,6 +67,7 @@ def test_the_core_imports_and_runs_the_quick_start_without_the_tools_extra():
         (["preview", "{tmp}/images", "-o", "{tmp}/preview.png", "--pairs", "1"], "matplotlib"),
         (["preview", "-o", "{tmp}/preview.png", "--pairs", "1"], "sklearn"),  # the default images
         (["difficulty", "--images", "{tmp}/images"], "tqdm"),
+        (["difficulty", "--seeds", "1", "--steps", "1"], "skimage"),  # the shipped photographs
         (["bench"], "tqdm"),
         (["verify", "no_such_module:views"], "tqdm"),
     ],

@@ -168,7 +168,9 @@ class JointDALIViews:
 
     def describe(self) -> str:
         """One line: the pairs and the joint kinds."""
-        kinds = ", ".join(f"{k}={v.beta:g}" for k, v in self.specs.items() if v is not None) or "none"
+        kinds = ", ".join(
+            f"{k}=({v.beta})" if v.scheduled else f"{k}={v.beta:g}" for k, v in self.specs.items() if v is not None
+        ) or "none"
         return f"{len(self.views)} DALI views, pairs {self.pairs}, joint: {kinds}, decode: {self.decode}"
 
     def __repr__(self) -> str:

@@ -101,10 +101,12 @@ class _JointCall:
         pairs: Pairs = None,
         crop_or_blur: float | None = None,
         seed: int | None = None,
+        reproducible: bool = False,
         **more: SpecLike,
     ) -> None:
         views = self.views_in(_sequence(transforms))
-        self._attach(core_jointify(views, crop, blur, color, pairs=pairs, crop_or_blur=crop_or_blur, seed=seed, **more))
+        options = dict(pairs=pairs, crop_or_blur=crop_or_blur, seed=seed, reproducible=reproducible)
+        self._attach(core_jointify(views, crop, blur, color, **options, **more))
 
     @classmethod
     def views_in(cls, transforms: Sequence[Any]) -> list[Any]:
@@ -171,6 +173,8 @@ class JointMultiViewTransform(_JointCall, MultiViewTransform):
         pairs: Joint view pairs as index pairs; default ``(0, 1), (2, 3), ...``, an odd last view unpaired.
         crop_or_blur: ``None`` or a probability in [0, 1] that a pair gets JointCrop, else JointBlur.
         seed: ``None`` or an int >= 0.
+        reproducible: Each image's views a function of ``(seed, epoch, index)``; wrap the dataset with
+            :func:`jointaug_plugins.indexed` (see :class:`~jointaug_plugins.JointViews`).
         **more: Options of other registered joint augmentations, by name.
 
     Raises:

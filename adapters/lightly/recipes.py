@@ -47,6 +47,7 @@ JOINT_OPTIONS = (
     _keyword("color", None, "SpecLike"),
     _keyword("crop_or_blur", None, "float | None"),
     _keyword("seed", None, "int | None"),
+    _keyword("reproducible", False, "bool"),
 )
 
 
@@ -99,7 +100,8 @@ _JOINT_ARGS = """
     (lightly's independent draws), a β (any finite real; 0 the published JointX(0), > 0 easier pairs,
     < 0 harder) or an options dict (``beta``, ``margin``, ``sigma``; ``factors`` for ``color``);
     ``crop_or_blur``: ``None`` or a probability in [0, 1] that a pair gets JointCrop, else JointBlur
-    (needs both on); ``seed``: ``None`` or an int >= 0.
+    (needs both on); ``seed``: ``None`` or an int >= 0; ``reproducible``: each image's views a function of
+    ``(seed, epoch, index)`` (wrap the dataset with ``jointaug_plugins.indexed``).
 
     Raises:
         ValueError: a bad option, or settings that cannot be drawn jointly for a kind switched on

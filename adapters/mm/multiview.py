@@ -7,11 +7,12 @@ import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ...indexed import sample_index
 from ...jointify import jointify_view, resolve_specs
 from ...transforms.multicrop import multicrop_mode, multicrop_pairs
 from ...transforms.views import JointViews
 
-JOINT_KEYS = ("crop", "blur", "color", "multicrop", "crop_or_blur", "seed")
+JOINT_KEYS = ("crop", "blur", "color", "multicrop", "crop_or_blur", "seed", "reproducible")
 
 
 class _FreshCopy:
@@ -35,7 +36,8 @@ def parse_joint(jointaug: Mapping[str, Any] | None, num_views: list[int], where:
     Args:
         jointaug: A dict with keys among ``crop``, ``blur``, ``color`` (``None``, a β, or an options dict),
             ``multicrop`` (``None``, ``"global"``, ``"local"``, ``"both"``), ``crop_or_blur`` (probability in
-            [0, 1]) and ``seed`` (int >= 0). At least one of crop, blur, color must be on.
+            [0, 1]), ``seed`` (int >= 0) and ``reproducible`` (``True``: each image's views are a function of
+            ``(seed, epoch, sample_idx)``). At least one of crop, blur, color must be on.
         num_views: The ``MultiView``'s views per pipeline.
         where: The name of the option in error messages (the config switch and the argument are both
             ``jointaug``).
@@ -70,6 +72,7 @@ def parse_joint(jointaug: Mapping[str, Any] | None, num_views: list[int], where:
         "pairs": pairs,
         "crop_or_blur": jointaug.get("crop_or_blur"),
         "seed": jointaug.get("seed"),
+        "reproducible": jointaug.get("reproducible", False),
     }
 
 
@@ -91,7 +94,8 @@ def make_joint_multiview(library: str) -> type:
                 ``color`` (each ``None``/absent = off, a β, or an options dict with ``beta``, ``margin``,
                 ``sigma``), ``multicrop`` (``None``, ``"global"``, ``"local"`` or ``"both"``; needs
                 ``num_views=[n_global, n_local]``), ``crop_or_blur`` (probability of JointCrop rather than
-                JointBlur per pair) and ``seed``. Views are paired (0, 1), (2, 3) ... across the flattened
+                JointBlur per pair), ``seed`` and ``reproducible`` (views of a sample a function of ``(seed,
+                epoch, sample_idx)``). Views are paired (0, 1), (2, 3) ... across the flattened
                 view list (so ``num_views=[1, 1]`` pairs the two asymmetric BYOL views); with ``multicrop``
                 globals pair among themselves and locals among themselves, an odd last one drawn
                 independently.
@@ -108,7 +112,9 @@ def make_joint_multiview(library: str) -> type:
             self.joint_views = JointViews([_FreshCopy(p) for p in self.transforms], **options)
 
         def transform(self, results: dict) -> dict:
-            outputs = self.joint_views(results)
+            # mmengine's datasets number their samples: reproducible draws key on it.
+            with sample_index(results.get("sample_idx")):
+                outputs = self.joint_views(results)
             results.update(img=[out["img"] for out in outputs])
             return results
 

@@ -12,6 +12,9 @@ built once on the spot so that every mistake stops the run before the first iter
   the views lack (``ValueError``);
 * an mm adapter imported but neither the switch nor a ``JointMultiView`` in the train pipeline: the
   views would be independent (``ValueError``; ``jointaug = None`` says "independent on purpose").
+
+Every Runner also gets :class:`~jointaug_plugins.adapters.mm.epoch.JointEpochHook`, which tells the joint views
+the epoch (β schedules, reproducible draws).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import inspect
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from ...epoch import sync_epoch
 from ...transforms.views import JointViews
 from ...walk import find_instances
 from .multiview import parse_joint
@@ -196,6 +200,11 @@ def install_runner_switch() -> None:
                 bound.arguments["cfg"] = cfg
         original(*bound.args, **bound.kwargs)
         check_build(nodes, bound.arguments.get("default_scope"))
+        # β schedules and reproducible draws follow the runner's epoch (inert where no joint view uses it).
+        from .epoch import JointEpochHook
+
+        sync_epoch(0)  # before an iteration-based loop starts its DataLoader workers; hooks set the real epoch
+        self.register_hook(JointEpochHook())
 
     __init__._jointaug_switch = True
     Runner.__init__ = __init__

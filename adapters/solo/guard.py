@@ -1,9 +1,16 @@
-"""Lightning guard: a ``jointaug`` block that did not make the train views joint stops training.
+"""Lightning guard: a ``jointaug`` block that did not make the train views joint stops training; and the epoch.
 
 Registered in ``pyproject.toml`` under Lightning's external-callback entry-point groups
 (``lightning.pytorch.callbacks_factory`` and ``pytorch_lightning.callbacks_factory``), which every
-``Trainer`` loads when it is built. The callback is inert unless the LightningModule carries a solo-style
-``cfg`` whose ``jointaug`` block switches something on; then, at train start, it walks
+``Trainer`` loads when it is built. It does two things:
+
+* **The epoch.** In a process whose joint views use the epoch (a β schedule, reproducible draws), it sets
+  it (:func:`jointaug_plugins.epoch.sync_epoch`) when ``fit`` is set up, before the first epoch's DataLoader
+  workers start, and at every train epoch start, on every rank. So any Lightning trainer (lightly's
+  examples, solo-learn's ``main_pretrain.py``) moves β schedules without a line of user code. Elsewhere it
+  does nothing.
+* **The guard**, inert unless the LightningModule carries a solo-style ``cfg`` whose ``jointaug`` block
+  switches something on; then, at train start, it walks
 ``trainer.train_dataloader`` (dataset, ``transform`` ...) and raises unless it finds this package's joint
 views with at least one pair. That catches a ``jointaug:`` block written into a solo YAML without the
 ``- jointaug: crop`` group line (or the hydra callback): solo-learn ignores the key and would otherwise
@@ -18,6 +25,7 @@ import sys
 from typing import Any
 
 from ...drawlog import find_joint_views
+from ...epoch import sync_epoch
 from .options import GROUP_LINE, describe, get, parse_jointaug
 
 
@@ -65,10 +73,19 @@ def check_trainer(trainer: Any, pl_module: Any) -> None:
 
 
 class _GuardLogic:
-    """The guard's hook; mixed into the ``Callback`` class of the Lightning package that loads it."""
+    """The guard's hooks; mixed into the ``Callback`` class of the Lightning package that loads it."""
+
+    def setup(self, trainer: Any, pl_module: Any, stage: str) -> None:
+        # Before the fit loop starts the first epoch's workers (Lightning creates that iterator before
+        # on_train_epoch_start); a resumed run's epoch is set again at its first epoch start.
+        if stage == "fit":
+            sync_epoch(trainer.current_epoch)
 
     def on_train_start(self, trainer: Any, pl_module: Any) -> None:
         check_trainer(trainer, pl_module)
+
+    def on_train_epoch_start(self, trainer: Any, pl_module: Any) -> None:
+        sync_epoch(trainer.current_epoch)
 
 
 @functools.cache

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ...spec import JointSpec
+from ...registry import joint_augmentations
+from ...spec import parse_specs
 from ...transforms.multicrop import multicrop_mode
 
 JOINTAUG_KEYS = ("crop", "blur", "color", "crop_or_blur", "multicrop", "seed")
@@ -36,7 +37,9 @@ def parse_jointaug(block: Any) -> dict[str, Any] | None:
 
     Args:
         block: The ``jointaug`` node: ``None`` or a mapping with keys ``crop``, ``blur``, ``color``
-            (each ``None``, a β, or ``{beta, margin, sigma}``; ``color`` also takes ``factors``),
+            (each ``None``, a β, or ``{beta, margin, sigma}``, ``beta`` a number or a schedule
+            ``{start, end, shape, epochs}``; ``color`` also takes ``factors``, ``crop`` ``fallback`` and the
+            preset ``published``),
             ``crop_or_blur`` (``None`` or a probability), ``multicrop`` (``null`` = views pair
             consecutively, or ``global``, ``local``, ``both`` for a multi-crop recipe's global / local
             entries) and ``seed`` (``None`` or an int).
@@ -56,10 +59,9 @@ def parse_jointaug(block: Any) -> dict[str, Any] | None:
     unknown = sorted(str(k) for k in block if k not in JOINTAUG_KEYS)
     if unknown:
         raise ValueError(f"jointaug has unknown key(s) {', '.join(unknown)}; valid keys: {', '.join(JOINTAUG_KEYS)}")
+    kinds = ("crop", "blur", "color")
     options = {
-        "crop": JointSpec.parse(block.get("crop"), "jointaug.crop"),
-        "blur": JointSpec.parse(block.get("blur"), "jointaug.blur"),
-        "color": JointSpec.parse(block.get("color"), "jointaug.color", ("factors",)),
+        **parse_specs({kind: block.get(kind) for kind in kinds}, joint_augmentations(), prefix="jointaug."),
         "multicrop": multicrop_mode(block.get("multicrop"), default=None, name="jointaug.multicrop"),
         "crop_or_blur": block.get("crop_or_blur"),
         "seed": block.get("seed"),
@@ -71,7 +73,7 @@ def parse_jointaug(block: Any) -> dict[str, Any] | None:
 
 def describe(options: Mapping[str, Any]) -> str:
     """A one-line summary of parsed options, e.g. ``crop β=0.0, blur β=-1.0``."""
-    parts = [f"{kind} β={options[kind].beta:g}" for kind in ("crop", "blur", "color") if options[kind] is not None]
+    parts = [f"{kind} {options[kind].describe()}" for kind in ("crop", "blur", "color") if options[kind] is not None]
     if options.get("multicrop"):
         parts.append(f"multi-crop pairs: {options['multicrop']}")
     if options.get("crop_or_blur") is not None:

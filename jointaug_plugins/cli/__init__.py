@@ -11,7 +11,9 @@ from collections.abc import Sequence
 COMMANDS = ("demo", "preview", "stats", "difficulty", "bench", "verify")
 
 # The `tools` extra: import name -> distribution. The core needs none of them; the commands do.
-TOOL_MODULES = {"scipy": "scipy", "matplotlib": "matplotlib", "tqdm": "tqdm", "sklearn": "scikit-learn"}
+TOOL_MODULES = {
+    "scipy": "scipy", "matplotlib": "matplotlib", "tqdm": "tqdm", "sklearn": "scikit-learn", "skimage": "scikit-image",
+}  # fmt: skip
 TOOLS_INSTALL = "pip install 'jointaug-plugins[tools]'"
 
 

@@ -30,8 +30,9 @@ def _quantity(params: Mapping[str, Any], key: str | None) -> float | None:
 
 def pair_log_ratios(
     records: Iterable[DrawRecord], quantities: Mapping[str, str | None] | None = None
-) -> list[tuple[str, bool, float]]:
-    """``(kind, joint, ln(p_b / p_a))`` for every pair of views in one image's records.
+) -> list[tuple[str, bool, float, float | None]]:
+    """``(kind, joint, ln(p_b / p_a), β)`` for every pair of views in one image's records (``β``: the one in
+    force for a joint pair, else ``None``).
 
     Views ``a < b`` of a pair are matched per kind and per occurrence (a view holding two crops pairs
     its first crop with the other view's first crop). Kinds absent from ``quantities`` use their first
@@ -39,20 +40,22 @@ def pair_log_ratios(
     """
     quantities = DEFAULT_QUANTITIES if quantities is None else quantities
     occurrence: dict[tuple[int, str], int] = {}
-    slots: dict[tuple[int, str, int], list[tuple[int, float | None, bool]]] = {}
+    slots: dict[tuple[int, str, int], list[tuple[int, float | None, bool, float | None]]] = {}
     for record in records:
         n = occurrence.get((record.view, record.kind), 0)
         occurrence[(record.view, record.kind)] = n + 1
         if record.pair is None:
             continue
         value = _quantity(record.params, quantities.get(record.kind))
-        slots.setdefault((record.pair, record.kind, n), []).append((record.view, value, record.joint))
+        beta = getattr(record, "beta", None)
+        slots.setdefault((record.pair, record.kind, n), []).append((record.view, value, record.joint, beta))
     out = []
     for (_, kind, _), entries in slots.items():
         if len(entries) != 2:
             continue
-        (_, first, joint_a), (_, second, joint_b) = sorted(entries, key=lambda e: e[0])
+        (_, first, joint_a, beta), (_, second, joint_b, _) = sorted(entries, key=lambda e: e[0])
         if first is None or second is None or first <= 0 or second <= 0:
             continue
-        out.append((kind, joint_a and joint_b, math.log(second / first)))
+        joint = joint_a and joint_b
+        out.append((kind, joint, math.log(second / first), beta if joint else None))
     return out

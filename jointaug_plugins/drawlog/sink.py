@@ -101,8 +101,8 @@ class DrawLogSink:
         ratios = pair_log_ratios(records, self.quantities)
         with self._lock:
             self._pending.images += 1
-            for kind, joint, log_ratio in ratios:
-                self._pending.add(kind, joint, log_ratio)
+            for kind, joint, log_ratio, beta in ratios:
+                self._pending.add(kind, joint, log_ratio, beta)
             if self._pending.images >= self.flush_every:
                 self._write_pending()
 

@@ -13,14 +13,15 @@ import numpy as np
 LOG_RATIO_EDGES = np.linspace(-4.0, 4.0, 81)
 N_BINS = len(LOG_RATIO_EDGES) - 1
 GROUPS = ("joint", "independent")
-_STATS = ("n", "sum_abs", "sum_sq", "gt2", "lt_half")
+_STATS = ("n", "sum_abs", "sum_sq", "gt2", "lt_half", "sum_beta")
 
 
 class DrawSummary:
     """Counts of the log-ratios ``t = ln(p2/p1)`` of drawn pairs, per ``kind/group``.
 
     ``group`` is ``"joint"`` (the pair was drawn jointly) or ``"independent"`` (a pair of views
-    drawn independently, e.g. a kind that is off, or turned off for the pair by ``crop_or_blur``).
+    drawn independently, e.g. a kind that is off, or turned off for the pair by ``crop_or_blur``). Joint
+    groups also sum the β in force at each draw (a β schedule's value), so their mean β is logged.
     Summaries add up (:meth:`merge`) and travel as JSON (:meth:`to_json`) or as a flat vector for an
     all-reduce (:meth:`to_vector`).
     """
@@ -31,7 +32,15 @@ class DrawSummary:
 
     @staticmethod
     def _empty_group() -> dict[str, Any]:
-        return {"n": 0, "sum_abs": 0.0, "sum_sq": 0.0, "gt2": 0, "lt_half": 0, "hist": np.zeros(N_BINS, np.int64)}
+        return {
+            "n": 0,
+            "sum_abs": 0.0,
+            "sum_sq": 0.0,
+            "gt2": 0,
+            "lt_half": 0,
+            "sum_beta": 0.0,
+            "hist": np.zeros(N_BINS, np.int64),
+        }
 
     def group(self, key: str) -> dict[str, Any]:
         """The counts of ``key`` (``"crop/joint"`` ...), created empty if absent."""
@@ -39,10 +48,11 @@ class DrawSummary:
             self.groups[key] = self._empty_group()
         return self.groups[key]
 
-    def add(self, kind: str, joint: bool, log_ratio: float) -> None:
-        """Count one pair of ``kind`` with log-ratio ``log_ratio``."""
+    def add(self, kind: str, joint: bool, log_ratio: float, beta: float | None = None) -> None:
+        """Count one pair of ``kind`` with log-ratio ``log_ratio``, drawn under ``beta`` if joint."""
         g = self.group(f"{kind}/{'joint' if joint else 'independent'}")
         g["n"] += 1
+        g["sum_beta"] += 0.0 if beta is None else beta
         g["sum_abs"] += abs(log_ratio)
         g["sum_sq"] += log_ratio * log_ratio
         g["gt2"] += log_ratio > math.log(2.0)
@@ -85,7 +95,7 @@ class DrawSummary:
         for key, entry in data.get("groups", {}).items():
             g = summary.group(key)
             for stat in _STATS:
-                g[stat] = entry[stat]
+                g[stat] = entry.get(stat, g[stat])  # sum_beta is absent from lines written before it existed
             for i, c in entry.get("hist", {}).items():
                 g["hist"][int(i)] = int(c)
         return summary
@@ -120,7 +130,8 @@ class DrawSummary:
 
     def metrics(self, prefix: str = "jointaug") -> dict[str, float]:
         """Flat scalars per group: ``{prefix}/{kind}/{group}/`` + ``n`` (pairs), ``p_ratio_gt_2``,
-        ``p_ratio_lt_half``, ``mean_abs_log_ratio``, ``rms_log_ratio``; and ``{prefix}/images``."""
+        ``p_ratio_lt_half``, ``mean_abs_log_ratio``, ``rms_log_ratio``, for joint groups ``beta`` (the mean β
+        in force: a schedule's value); and ``{prefix}/images``."""
         out = {f"{prefix}/images": float(self.images)}
         for key in sorted(self.groups):
             g = self.groups[key]
@@ -133,6 +144,8 @@ class DrawSummary:
             out[f"{base}/p_ratio_lt_half"] = g["lt_half"] / n
             out[f"{base}/mean_abs_log_ratio"] = g["sum_abs"] / n
             out[f"{base}/rms_log_ratio"] = math.sqrt(g["sum_sq"] / n)
+            if key.endswith("/joint"):
+                out[f"{base}/beta"] = g["sum_beta"] / n
         return out
 
     def __repr__(self) -> str:

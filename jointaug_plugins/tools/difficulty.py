@@ -1,22 +1,15 @@
-"""Pair difficulty: mean cosine similarity of positive pairs under an encoder (the paper's SDF).
+"""Pair difficulty as the paper measures it, at small scale: its Figs. 4 and 5 on the shipped photographs.
 
-The paper measures how hard its positive pairs are with a trained encoder: the lower the mean
-cosine similarity of the two views' representations (its "statistical difficulty factor", SDF),
-the harder the pairs. :func:`measure_difficulty` does the same for the independent baseline and
-for JointCrop(β) at several β, with pairs made by one view recipe in which only the crop draw
-differs: ``RandomResizedCrop(size, scale=(0.08, 1.0))`` + horizontal flip, no colour operations.
-Every condition uses the same images, the same number of pairs and the same seed.
+For every seed and every condition (torchvision's independent crops, then JointCrop(β) for each β) the
+measurement trains SimSiam / ResNet-18 from scratch on the images and records its training loss
+(Fig. 5: smaller β, harder pairs, higher loss). It then measures the SDF of each condition's positive pairs,
+the mean cosine similarity of the two views' pooled features, under the seed's encoder trained with
+independent crops, the same fixed encoder for every condition (Fig. 4: the SDF falls as β falls). Each
+number is reported per seed and as the mean over seeds with a 95 % interval (Student's t); the conditions
+of one seed share their initialisation, image picks and, for the joint ones, their uniforms.
 
-Encoders (``encoder=``):
-
-* ``"torchvision:resnet18"`` (default; also ``resnet34``, ``resnet50``): no weights can be
-  downloaded here, so the command trains one itself, from scratch, with SimCLR on the measured
-  images (:func:`~jointaug_plugins.tools.encoders.train_simclr_encoder`): seeded, a minute on two
-  CPU cores, at ``size`` 64 px.
-* a path: a checkpoint of a torchvision-style ResNet (:func:`~jointaug_plugins.tools.encoders.load_encoder`).
-
-The representation is the ResNet's pooled feature (the input of ``fc``, 512-d for ResNet-18),
-taken in eval mode on ImageNet-normalised views.
+With ``encoder=PATH`` nothing is trained: the SDF of each condition's pairs is measured under that
+checkpoint (:func:`~jointaug_plugins.tools.encoders.load_encoder`), each seed drawing other pairs.
 """
 
 from __future__ import annotations
@@ -25,232 +18,178 @@ import itertools
 import math
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
-from torch import nn
-from torchvision.transforms import v2
 
 from ..spec import JointSpec
-from ..transforms.crop import JointRandomResizedCrop
-from ..transforms.views import JointViews
-from .encoders import (
-    CROP_SCALE,
-    IMAGENET_MEAN,
-    IMAGENET_STD,
-    TRAIN_SIZE,
-    TRAIN_STEPS,
-    TRAINABLE,
-    Progress,
-    check_int,
-    load_encoder,
-    no_progress,
-    prepare_images,
-    train_simclr_encoder,
-)
+from .encoders import CROP_SCALE, Progress, check_int, load_encoder, no_progress
+from .simsiam import canvas_tensor, pair_similarities, train_simsiam
 
 DEFAULT_BETAS = (2.0, 1.0, 0.0, -1.0, -2.0)
-DEFAULT_ENCODER = "torchvision:resnet18"
+# Default: a few minutes on 2 CPU cores. LONG: the same measurement at a GPU's scale.
+DEFAULT = {"size": 32, "steps": 50, "batch_pairs": 32, "seeds": 3, "sdf_pairs": 512, "lr": 0.02}
+LONG = {"size": 64, "steps": 600, "batch_pairs": 256, "seeds": 5, "sdf_pairs": 4096, "lr": 0.05}
+CURVE_POINTS = 100  # loss curves in the JSON are averaged into at most this many points
 
 
-def view_recipe(size: int) -> v2.Compose:
-    """The view of the measurement: joint-capable crop (scale 0.08-1.0) + flip, normalised; no colour."""
-    return v2.Compose(
-        [
-            JointRandomResizedCrop(size, scale=CROP_SCALE, antialias=True),
-            v2.RandomHorizontalFlip(),
-            v2.PILToTensor(),
-            v2.ToDtype(torch.float32, scale=True),
-            v2.Normalize(IMAGENET_MEAN, IMAGENET_STD),
-        ]
-    )
+def interval(values: Sequence[float]) -> dict[str, Any]:
+    """``{"mean", "ci95", "per_seed"}``: the mean and the half-width of its 95 % Student-t interval (``None``
+    for a single value)."""
+    from scipy import stats
+
+    array = np.asarray(values, dtype=np.float64)
+    half = None
+    if array.size > 1:
+        half = float(stats.t.ppf(0.975, array.size - 1) * array.std(ddof=1) / math.sqrt(array.size))
+    return {"mean": float(array.mean()), "ci95": half, "per_seed": array.tolist()}
 
 
-@torch.no_grad()
-def pair_similarities(
-    encoder: nn.Module,
-    images: Sequence[Image.Image],
-    beta: float | None,
-    pairs_per_image: int,
-    size: int,
-    seed: int = 0,
-    batch_size: int = 256,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Cosine similarities of ``pairs_per_image`` positive pairs per image, and their area ratios.
+def _curve(losses: np.ndarray) -> dict[str, list[float]]:
+    """Mean and 95 % band over seeds of ``(seeds, steps)`` losses, averaged into at most CURVE_POINTS points."""
+    from scipy import stats
 
-    Args:
-        encoder: Maps ``(B, 3, size, size)`` normalised views to ``(B, D)`` features.
-        images: RGB PIL images (:func:`prepare_images`).
-        beta: JointCrop's β, or ``None`` for independent crops.
-        pairs_per_image: ``>= 1``.
-        size: View size in pixels.
-        seed: Seed of the crops (joint draws) and the flips; the same for every condition.
-        batch_size: Views per forward pass.
-
-    Returns:
-        ``(similarities, ratios)``: arrays of ``len(images) * pairs_per_image`` cosine similarities and
-        drawn area ratios ``s2 / s1``, image by image.
-    """
-    recipe = view_recipe(size)
-    views = JointViews([recipe, recipe], crop=beta, seed=seed)
-    torch.manual_seed(seed)  # the flips draw from torch's global generator
-    similarities, ratios = [], []
-    for image in images:
-        firsts, seconds = [], []
-        for _ in range(pairs_per_image):
-            (a, b), records = views.call_with_draw(image)
-            firsts.append(a)
-            seconds.append(b)
-            areas = [r.params["area"] for r in records if r.kind == "crop"]
-            ratios.append(areas[1] / areas[0])
-        for start in range(0, pairs_per_image, batch_size // 2):
-            chunk = slice(start, start + batch_size // 2)
-            n = len(firsts[chunk])
-            features = encoder(torch.stack(firsts[chunk] + seconds[chunk]))
-            similarities.append(F.cosine_similarity(features[:n], features[n:], dim=1))
-    return torch.cat(similarities).numpy().astype(np.float64), np.asarray(ratios)
+    seeds, steps = losses.shape
+    edges = np.unique(np.linspace(0, steps, min(steps, CURVE_POINTS) + 1).round().astype(int))
+    binned = np.stack([losses[:, a:b].mean(axis=1) for a, b in itertools.pairwise(edges)], axis=1)
+    mean = binned.mean(axis=0)
+    half = stats.t.ppf(0.975, seeds - 1) * binned.std(axis=0, ddof=1) / math.sqrt(seeds) if seeds > 1 else 0 * mean
+    return {
+        "step": ((edges[:-1] + edges[1:] - 1) / 2).tolist(),
+        "mean": mean.tolist(),
+        "low": (mean - half).tolist(),
+        "high": (mean + half).tolist(),
+    }
 
 
-def _encoder_from_spec(
-    encoder: str | nn.Module,
-    images: Sequence[Image.Image],
-    size: int | None,
-    train_steps: int,
-    seed: int,
-    progress: Progress,
-) -> tuple[nn.Module, int, str, dict[str, Any] | None]:
-    if isinstance(encoder, nn.Module):
-        return encoder.eval(), size or 224, type(encoder).__name__, None
-    if not isinstance(encoder, str):
-        raise TypeError(f"encoder must be 'torchvision:<resnet>', a checkpoint path or an nn.Module, got {encoder!r}")
-    if encoder.startswith("torchvision:"):
-        arch = encoder.split(":", 1)[1]
-        if arch not in TRAINABLE:
-            raise ValueError(f"encoder: torchvision:{arch} is not supported; use one of {', '.join(TRAINABLE)}")
-        size = size or TRAIN_SIZE
-        model, info = train_simclr_encoder(images, arch, size, train_steps, seed=seed, progress=progress)
-        described = f"{encoder}, SimCLR from scratch on the measured images: {train_steps} steps, seed {seed}"
-        return model, size, described, info
-    model, described = load_encoder(encoder)
-    return model, size or 224, described, None
+def _paired(per_condition: dict[str, list[float]], labels: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Per β label, the seed-by-seed difference from the independent baseline (conditions of one seed share
+    their initialisation and images, so these intervals are narrower than those of the levels)."""
+    base = np.asarray(per_condition["independent"])
+    return {k: interval((np.asarray(per_condition[k]) - base).tolist()) for k in labels}
+
+
+def _strictly_ordered(values: Sequence[float], rising: bool) -> bool:
+    return all((b > a) if rising else (b < a) for a, b in itertools.pairwise(values))
 
 
 def measure_difficulty(
     images: Sequence[Image.Image] | None = None,
-    encoder: str | nn.Module = DEFAULT_ENCODER,
     betas: Sequence[float] = DEFAULT_BETAS,
-    pairs_per_image: int = 256,
-    seed: int = 0,
-    size: int | None = None,
-    train_steps: int = TRAIN_STEPS,
+    seeds: int = DEFAULT["seeds"],
+    steps: int = DEFAULT["steps"],
+    batch_pairs: int = DEFAULT["batch_pairs"],
+    size: int = DEFAULT["size"],
+    sdf_pairs: int = DEFAULT["sdf_pairs"],
+    lr: float = DEFAULT["lr"],
+    device: str = "cpu",
+    encoder: str | None = None,
     progress: Progress = no_progress,
 ) -> dict[str, Any]:
-    """SDF (mean cosine similarity of positive pairs) of the independent baseline and JointCrop(β).
+    """Training loss (Fig. 5) and SDF (Fig. 4) of the independent baseline and JointCrop(β), over seeds.
 
     Args:
-        images: PIL images; default the embedded scikit-learn photographs (china, flower).
-        encoder: ``"torchvision:resnet18|34|50"`` (trained here with SimCLR, see
-            :func:`train_simclr_encoder`), a checkpoint path (:func:`load_encoder`), or a module.
-        betas: The β values, each finite.
-        pairs_per_image: Pairs per image and condition, ``>= 2``.
-        seed: Seed of the encoder training and of every condition's draws (the same for all).
-        size: View size in pixels, ``>= 16``; default 64 for a self-trained encoder, 224 otherwise.
-        train_steps: SimCLR steps of a self-trained encoder, ``>= 0``.
+        images: PIL images; default the photographs that ship in scikit-image and scikit-learn (20).
+        betas: The β values, each finite, at least one.
+        seeds: Number of seeds (0, 1, ...), ``>= 1``; intervals need ``>= 2``, the paper's claims ``>= 3``.
+        steps: SimSiam steps per seed and condition, ``>= 1``.
+        batch_pairs: Pairs per step, ``>= 2``.
+        size: View size in pixels, ``>= 16``; the images are squares of ``3 * size`` pixels.
+        sdf_pairs: Pairs per seed and condition for the SDF, ``>= 2``.
+        lr: SimSiam's learning rate, ``> 0``.
+        device: ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+        encoder: ``None`` (train as above) or a ResNet checkpoint path: only the SDF, under that encoder.
         progress: A tqdm-like wrapper.
 
     Returns:
-        A JSON-able dict: ``independent`` and ``beta`` (``{"2": sdf, ...}``), the standard error of each
-        (``stderr``), the drawn ``P(s2/s1 > 2)`` of each condition (``p_area_ratio_gt_2``), whether the
-        paper's predictions hold (``ordering``), and what was measured (``encoder``, ``size``, ...).
+        A JSON-able dict: ``conditions`` (``"independent"``, then ``"2"``, ``"1"`` ... per β), ``loss``
+        (``curves`` per condition: steps, mean and 95 % band over seeds; ``second_half``: per condition the
+        mean loss over the second half of training, per seed and as mean ± 95 % interval;
+        ``second_half_minus_independent``: per β the same, paired with the baseline seed by seed), ``sdf``
+        and ``sdf_minus_independent`` (likewise), ``p_area_ratio_gt_2`` (of the SDF pairs), ``ordering``
+        (whether the paper's predictions hold for the means, as measured), ``settings`` and ``seconds``.
     """
-    from .images import default_images
+    from .images import shipped_photographs
 
-    check_int(pairs_per_image, "pairs_per_image", 2)
-    check_int(seed, "seed", 0)
-    if size is not None:
-        check_int(size, "size", 16)
+    start = time.perf_counter()
+    for value, name, minimum in ((seeds, "seeds", 1), (steps, "steps", 1), (batch_pairs, "batch_pairs", 2),
+                                 (size, "size", 16), (sdf_pairs, "sdf_pairs", 2)):  # fmt: skip
+        check_int(value, name, minimum)
     betas = [JointSpec(beta=b).beta for b in betas]
     if not betas:
         raise ValueError("betas must hold at least one β")
-    start = time.perf_counter()
-    images = default_images() if images is None else list(images)
+    names: list[str] | None = None
+    if images is None:
+        names, images = map(list, zip(*shipped_photographs()))
+    images = list(images)
     if not images:
         raise ValueError("images must hold at least one image")
-    model, size, described, training = _encoder_from_spec(encoder, images, size, train_steps, seed, progress)
-    prepared = prepare_images(images, size)
+    torch_device = torch.device(device)
+    if torch_device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r}, but torch sees no CUDA device here; use device='cpu'")
+    canvas = canvas_tensor(images, 3 * size, torch_device)
     conditions: list[tuple[str, float | None]] = [("independent", None)] + [(f"{b:g}", b) for b in betas]
-    sdf, stderr, p_gt2 = {}, {}, {}
-    for label, beta in progress(conditions, desc="measuring pair similarity", leave=False):
-        sims, ratios = pair_similarities(model, prepared, beta, pairs_per_image, size, seed)
-        sdf[label] = float(sims.mean())
-        stderr[label] = float(sims.std(ddof=1) / math.sqrt(len(sims)))
-        p_gt2[label] = float(np.mean(ratios > 2))
-    joint = {f"{b:g}": sdf[f"{b:g}"] for b in betas}
-    ordered = [sdf[f"{b:g}"] for b in sorted(betas, reverse=True)]
-    return {
-        "independent": sdf["independent"],
-        "beta": joint,
-        "stderr": {"independent": stderr["independent"], "beta": {k: stderr[k] for k in joint}},
-        "p_area_ratio_gt_2": {"independent": p_gt2["independent"], "beta": {k: p_gt2[k] for k in joint}},
-        "ordering": {
-            "sdf_falls_as_beta_falls": all(a > b for a, b in itertools.pairwise(ordered)),
-            "every_beta_below_independent": all(v < sdf["independent"] for v in joint.values()),
-        },
-        "encoder": described,
-        "training": training,
-        "representation": "pooled ResNet features (input of fc), eval mode",
-        "view": f"crop scale {CROP_SCALE[0]}-{CROP_SCALE[1]} at {size} px + horizontal flip, no colour",
-        "size": size,
-        "images": len(images),
-        "pairs_per_image": pairs_per_image,
-        "seed": seed,
-        "seconds": round(time.perf_counter() - start, 1),
+    labels = [label for label, _ in conditions]
+    losses = {label: [] for label in labels}
+    sdf = {label: [] for label in labels}
+    ratios: dict[str, list[np.ndarray]] = {label: [] for label in labels}
+    loaded = load_encoder(encoder)[0].to(torch_device) if encoder is not None else None
+    for seed in progress(range(seeds), desc="seeds"):
+        reference = loaded
+        if loaded is None:
+            for label, beta in conditions:
+                backbone, curve = train_simsiam(
+                    canvas, beta, size, steps, batch_pairs, lr, seed, progress=progress,
+                    description=f"seed {seed}, {label if beta is None else f'β={label}'}",
+                )  # fmt: skip
+                losses[label].append(curve)
+                if beta is None:
+                    reference = backbone  # the seed's encoder trained with independent crops
+        for label, beta in conditions:
+            sims, drawn = pair_similarities(reference, canvas, beta, size, sdf_pairs, seed=1000 + seed)
+            sdf[label].append(float(sims.mean()))
+            ratios[label].append(drawn)
+    sdf_summary = {label: interval(sdf[label]) for label in labels}
+    joint_labels = [f"{b:g}" for b in sorted(betas, reverse=True)]
+    ordering = {
+        "sdf_falls_as_beta_falls": _strictly_ordered([sdf_summary[k]["mean"] for k in joint_labels], rising=False),
+        "sdf_every_beta_below_independent": all(
+            sdf_summary[k]["mean"] < sdf_summary["independent"]["mean"] for k in joint_labels
+        ),
     }
-
-
-def plot_difficulty(result: dict[str, Any], path: str | Path) -> Path:
-    """PNG of a :func:`measure_difficulty` result: SDF against β with 95% intervals and the independent
-    baseline (left), and the drawn ``P(s2/s1 > 2)`` (right)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    labels = list(result["beta"])
-    xs = [float(k) for k in labels]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.8))
-    ys = [result["beta"][k] for k in labels]
-    errs = [1.96 * result["stderr"]["beta"][k] for k in labels]
-    left.errorbar(xs, ys, yerr=errs, fmt="o-", color="tab:red", capsize=3, label="JointCrop(β)")
-    base, base_err = result["independent"], 1.96 * result["stderr"]["independent"]
-    left.axhline(base, color="tab:blue", label="independent crops")
-    left.axhspan(base - base_err, base + base_err, color="tab:blue", alpha=0.15)
-    left.set_xlabel("β")
-    left.set_ylabel("mean cosine similarity of positive pairs (SDF)")
-    left.invert_xaxis()
-    left.legend(fontsize=8)
-    left.set_title("pair similarity (lower = harder)", fontsize=10)
-    right.plot(
-        xs, [result["p_area_ratio_gt_2"]["beta"][k] for k in labels], "o-", color="tab:red", label="JointCrop(β)"
-    )
-    right.axhline(result["p_area_ratio_gt_2"]["independent"], color="tab:blue", label="independent crops")
-    right.set_xlabel("β")
-    right.set_ylabel("P(s2 / s1 > 2) of the drawn areas")
-    right.invert_xaxis()
-    right.legend(fontsize=8)
-    right.set_title("area ratio of the same pairs", fontsize=10)
-    fig.suptitle(
-        f"{result['images']} images x {result['pairs_per_image']} pairs per condition, {result['size']} px; "
-        f"encoder: {result['encoder'].split(',')[0]}",
-        fontsize=9,
-    )
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    result: dict[str, Any] = {"conditions": labels, "betas": betas}
+    if loaded is None:
+        half = steps // 2
+        second_half = {label: interval([np.mean(c[half:]) for c in losses[label]]) for label in labels}
+        result["loss"] = {
+            "curves": {label: _curve(np.asarray(losses[label])) for label in labels},
+            "second_half": second_half,
+            "second_half_minus_independent": _paired(
+                {k: v["per_seed"] for k, v in second_half.items()}, joint_labels
+            ),
+        }
+        means = [second_half[k]["mean"] for k in joint_labels]
+        ordering["loss_rises_as_beta_falls"] = _strictly_ordered(means, rising=True)
+        ordering["loss_every_beta_above_independent"] = all(m > second_half["independent"]["mean"] for m in means)
+    result["sdf"] = sdf_summary
+    result["sdf_minus_independent"] = _paired(sdf, joint_labels)
+    result["p_area_ratio_gt_2"] = {label: float(np.mean(np.concatenate(ratios[label]) > 2)) for label in labels}
+    result["ordering"] = ordering
+    result["settings"] = {
+        "images": len(images),
+        "image_names": names,
+        "size": size,
+        "canvas": 3 * size,
+        "seeds": seeds,
+        "steps": steps if loaded is None else 0,
+        "batch_pairs": batch_pairs,
+        "lr": lr,
+        "sdf_pairs": sdf_pairs,
+        "device": str(torch_device),
+        "encoder": encoder or "SimSiam / ResNet-18 trained per seed and condition; SDF under the independent one",
+        "view": f"crop scale {CROP_SCALE[0]}-{CROP_SCALE[1]} at {size} px + horizontal flip, no colour",
+    }
+    result["seconds"] = round(time.perf_counter() - start, 1)
+    return result

@@ -24,6 +24,35 @@ def default_images() -> list[Image.Image]:
     return [Image.fromarray(array).convert("RGB") for array in load_sample_images().images]
 
 
+# The photographs inside scikit-image's wheel (skimage.data loads them from the package, no download): natural
+# and microscope / telescope images; synthetic ones (checkerboard, logo, colour wheel, phantom, binary blobs,
+# the horse silhouette) and scikit-image's `cat` (the same photo as `chelsea`) are left out.
+SKIMAGE_PHOTOGRAPHS = (
+    "astronaut", "brick", "camera", "chelsea", "cell", "clock", "coffee", "coins", "grass", "gravel",
+    "hubble_deep_field", "immunohistochemistry", "microaneurysms", "moon", "page", "retina", "rocket", "text",
+)  # fmt: skip
+
+
+def shipped_photographs() -> list[tuple[str, Image.Image]]:
+    """The photographs that ship inside installed packages, named: scikit-image's data module (18) and
+    scikit-learn's samples (2, ``china`` and ``flower``), as RGB PIL images (grayscale ones converted).
+
+    Raises:
+        ImportError: scikit-image or scikit-learn is missing (both come with the ``tools`` extra).
+    """
+    try:
+        import skimage.data
+        from sklearn.datasets import load_sample_images
+    except ImportError as err:  # pragma: no cover - both are in the tools extra
+        raise ImportError(
+            "the shipped photographs come from scikit-image and scikit-learn: pip install 'jointaug-plugins[tools]'"
+        ) from err
+    named = [(name, getattr(skimage.data, name)()) for name in SKIMAGE_PHOTOGRAPHS]
+    samples = load_sample_images()
+    named += [(Path(file).stem, array) for file, array in zip(samples.filenames, samples.images)]
+    return [(name, Image.fromarray(array).convert("RGB")) for name, array in named]
+
+
 def load_images(paths: Sequence[str | Path]) -> list[Image.Image]:
     """Open image files as RGB; a directory stands for every image file inside it (sorted, recursive).
 

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from ..boxes import sample_crop_box_pairs
+from ..epoch import current_epoch
 from ..sampling import independent_ratio_sf, joint_ratio_sf
 from ..spec import JointSpec
 from ..transforms.views import consecutive_pairs
@@ -86,7 +87,8 @@ def _expected(crops: tuple[CropRange, CropRange], spec: JointSpec | None, crop_o
     area_b = boxes_b[:, 1, 2] * boxes_b[:, 1, 3] / side**2
     independent = _p_gt_2(area_a.numpy(), area_b.numpy())
     lo, hi = first.scale
-    beta_spec = spec or JointSpec(beta=0.0)
+    # The views were drawn at the epoch set in this process (a β schedule's start when none was).
+    beta_spec = (spec or JointSpec(beta=0.0)).at(current_epoch())
     extra = {
         "scale": [lo, hi],
         "beta": beta_spec.beta,
@@ -94,6 +96,8 @@ def _expected(crops: tuple[CropRange, CropRange], spec: JointSpec | None, crop_o
         "expected_independent_method": f"monte carlo, core sampler, {MC_PAIRS} pairs on the {side} px probe",
         "expected_independent_closed_form": independent_ratio_sf(2.0, lo, hi) if hi / lo > 2 else 0.0,
     }
+    if spec is not None and spec.scheduled:
+        extra["beta_schedule"] = spec.beta.to_dict()
     if first.scale != second.scale:
         extra["note"] = (
             f"the two views' crop scales differ ({first.scale} and {second.scale}); joint value uses the first"
@@ -157,7 +161,7 @@ def _other_kinds(pair, layout, same_layout: bool) -> list[dict[str, Any]]:
         entries.append({
             "views": list(pair), "kind": kind, "measured": None, "stderr": None, "expected_joint": None,
             "expected_independent": None, "verdict": "not measured", "joint_configured": spec is not None,
-            "beta": None if spec is None else spec.beta, "reason": NOT_MEASURED[kind],
+            "beta": None if spec is None else spec.at(current_epoch()).beta, "reason": NOT_MEASURED[kind],
         })  # fmt: skip
     return entries
 

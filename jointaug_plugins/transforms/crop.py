@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from torchvision.transforms import InterpolationMode
 from torchvision.transforms.v2 import functional as F
 
-from .._checks import check_range, check_size
+from .._checks import check_choice, check_range, check_size
 from ..boxes import (
     INDEPENDENT_UNIFORMS,
     JOINT_UNIFORMS,
@@ -48,12 +48,21 @@ def as_interpolation(value: InterpolationMode | str | int) -> InterpolationMode:
     raise ValueError(f"interpolation must be an InterpolationMode, one of {names}, or a PIL constant; got {value!r}")
 
 
+FALLBACKS = ("center", "whole")
+# The published JointCrop (btzyd/JointCrop, moco/loader.py), where it differs from torchvision's crop: a view
+# whose ten attempts fail takes the whole image; the log-ratio range is ln(max/min - 0.1); β = 0.
+PUBLISHED = {"beta": 0.0, "margin": 0.1, "fallback": "whole"}
+
+
 class JointRandomResizedCrop(JointTransform):
     """Crop a random part of the image and resize it; paired views draw their areas jointly.
 
     Used on its own it draws exactly like torchvision's ``RandomResizedCrop``. Inside
     :class:`~jointaug_plugins.JointViews` with ``crop`` on, the two views of a pair take crop areas
-    from one ``JC(beta)`` draw (JointCrop); aspect ratios and positions stay per view.
+    from one ``JC(beta)`` draw (JointCrop); aspect ratios and positions stay per view. The ``crop``
+    option accepts ``fallback`` (``"center"``, torchvision's rule and the default, or ``"whole"``) and the
+    preset ``crop="published"``: the reference code's JointCrop(0), whose views fall back to the whole
+    image when their ten attempts fail.
 
     Args:
         size: Output size, an int or ``(h, w)``, each ``>= 1``.
@@ -65,6 +74,9 @@ class JointRandomResizedCrop(JointTransform):
     """
 
     kind = "crop"
+    # fallback: where a view goes when its ten attempts fail ("center": torchvision's, "whole": the reference's).
+    option_keys = ("fallback",)
+    presets: ClassVar[dict[str, dict[str, Any]]] = {"published": PUBLISHED}
     single_uniforms = INDEPENDENT_UNIFORMS
     pair_uniforms = JOINT_UNIFORMS
 
@@ -104,6 +116,7 @@ class JointRandomResizedCrop(JointTransform):
 
     def check_spec(self, spec: JointSpec, name: str) -> None:
         half_width(*self.scale, "ratio", spec.margin, name=f"{name}: {type(self).__name__} scale")
+        check_choice(spec.options.get("fallback", "center"), f"{name}: fallback", FALLBACKS)
 
     def transform(self, inpt: Any, params: dict[str, Any]) -> Any:
         return F.resized_crop(

@@ -74,7 +74,22 @@ class DrawPlan:
         crop_or_blur: float | None,
     ) -> None:
         self.slots, self.pairs, self.specs, self.crop_or_blur = slots, list(pairs), specs, crop_or_blur
+        self.scheduled = any(spec is not None and spec.scheduled for spec in specs.values())
+        # The specs in force at one epoch (β a number) and their βs, kept while the epoch stays the same.
+        self._in_force: tuple[Any, dict[str, JointSpec], dict[str, float]] = (None, {}, {})
+        self._resolve(None)
         self._layout()
+
+    def _resolve(self, epoch: int | None) -> tuple[Any, dict[str, JointSpec], dict[str, float]]:
+        if self._in_force[1] and (self._in_force[0] == epoch or not self.scheduled):
+            return self._in_force
+        specs = {kind: spec.at(epoch) for kind, spec in self.specs.items() if spec is not None}
+        self._in_force = (epoch, specs, {kind: spec.beta for kind, spec in specs.items()})
+        return self._in_force
+
+    def specs_at(self, epoch: int | None) -> dict[str, JointSpec]:
+        """The specs switched on, with each β schedule's value at ``epoch`` (``None``: epoch 0)."""
+        return self._resolve(epoch)[1]
 
     def _of_kind(self, view: int, kind: str) -> list[int]:
         return [s for s, t in enumerate(self.slots[view]) if t.kind == kind]
@@ -104,10 +119,13 @@ class DrawPlan:
                     offset += t.single_uniforms
         self.n_uniforms = offset
 
-    def draw_from_uniforms(self, u: Sequence[float] | torch.Tensor) -> ImageDraw:
+    def draw_from_uniforms(
+        self, u: Sequence[float] | torch.Tensor, epoch: int | None = None, index: Any = None
+    ) -> ImageDraw:
         """The draw made of ``n_uniforms`` uniforms in [0, 1): a list (one image) or an ``(n, n_uniforms)``
-        tensor (a batch)."""
+        tensor (a batch), with the β of each schedule at ``epoch``; ``index`` is recorded in the draw."""
         batched = isinstance(u, torch.Tensor)
+        _, specs, betas = self._resolve(epoch)
         if (u.shape[-1] if batched else len(u)) != self.n_uniforms:
             raise ValueError(f"expected {self.n_uniforms} uniforms per image, got {u.shape if batched else len(u)}")
 
@@ -133,7 +151,7 @@ class DrawPlan:
                 if e.kind != "crop":
                     keep = ~keep if batched else not keep
             if batched or keep:
-                pair = draw_pair(x, y, e.spec, part(e.offset, x.pair_uniforms), e.pair)
+                pair = draw_pair(x, y, specs[e.kind], part(e.offset, x.pair_uniforms), e.pair)
             if e.policy and (batched or not keep):
                 # The policy left this kind independent here: each view draws alone from the same segment.
                 single = (
@@ -146,5 +164,5 @@ class DrawPlan:
             t = self.slots[e.view][e.slot]
             slices[e.view][e.slot] = draw_single(t, part(e.offset, t.single_uniforms), e.pair)
         joint_kind = crop_joint if batched else tuple("crop" if c else "blur" for c in crop_joint)
-        return ImageDraw(tuple(ViewDraw(tuple(view)) for view in slices), joint_kind)
+        return ImageDraw(tuple(ViewDraw(tuple(view)) for view in slices), joint_kind, betas, epoch, index)
 

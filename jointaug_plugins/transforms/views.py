@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -10,18 +11,18 @@ import torch
 
 from .._checks import check_probability
 from ..draw import ActiveView, DrawRecord, ImageDraw, running_view
-from ..rng import GeneratorSource
-from ..spec import SpecLike, parse_specs
+from ..epoch import epoch_channel
+from ..indexed import current_sample_index
+from ..rng import GeneratorSource, check_sample_key, sample_seed, sample_uniforms, seeded_global_rngs
+from ..spec import SpecLike, describe_specs, parse_specs
 from ..walk import iter_transforms
 from .base import JointTransform, joint_source_of, uniforms
+from .pairing import check_pairing, check_pairs, consecutive_pairs
 from .plan import DrawPlan
 
+__all__ = ["JointViews", "consecutive_pairs", "joint_transforms_in"]
+
 View = Callable[[Any], Any]
-
-
-def consecutive_pairs(n_views: int) -> list[tuple[int, int]]:
-    """``(0, 1), (2, 3), ...``; an odd last view stays unpaired."""
-    return [(i, i + 1) for i in range(0, n_views - 1, 2)]
 
 
 def joint_transforms_in(view: Any) -> list[JointTransform]:
@@ -42,13 +43,23 @@ class JointViews:
         view_transforms: The per-view pipelines, at least one.
         crop, blur, color: For each kind, ``None`` (views draw independently), a β (any finite real;
             0 is the published JointX(0)), or a dict of options (``beta``, ``margin``, ``sigma``, and
-            per kind: ``factors`` for color). The default, as at every entry point of this package, is
-            JointCrop(0) with blur and colour off; pass ``crop=None`` for views without a crop.
+            per kind: ``factors`` for color, ``fallback`` for crop). ``beta`` may be a schedule over epochs
+            (``{"start": 2.0, "end": -1.0, "shape": "linear", "epochs": 100}``, see
+            :class:`~jointaug_plugins.schedule.BetaSchedule`). ``crop="published"`` is the reference code's
+            JointCrop(0). The default, as at every entry point of this package, is JointCrop(0) with blur
+            and colour off; pass ``crop=None`` for views without a crop.
         pairs: Which views are paired, as index pairs; each view in at most one pair.
         crop_or_blur: The paper's remedy for combining JointCrop and JointBlur (its appendix F):
             probability in [0, 1] that a pair gets JointCrop; otherwise it gets JointBlur, the other
             one drawn independently. ``None`` applies both to every pair.
         seed: ``None`` or an int >= 0; see :class:`~jointaug_plugins.rng.GeneratorSource`.
+        reproducible: Draw image ``i`` of epoch ``e`` as a pure function of ``(seed, e, i)`` (needs
+            ``seed``), so an image gets the same views whatever the number of workers and ranks, the
+            batch size or the sampler order. The index comes from :func:`~jointaug_plugins.indexed` (a
+            dataset wrapper), mmengine's ``sample_idx``, or ``draw(index=...)``; the epoch from
+            :func:`~jointaug_plugins.set_epoch` (or a trainer adapter). The other random transforms of
+            the views (flips, ``RandomApply`` ...) are seeded from the same key while the views are made,
+            and torch's, numpy's and Python's global generators are restored afterwards.
         **more: Options of other registered joint augmentations, by name.
 
     Raises:
@@ -67,8 +78,16 @@ class JointViews:
         pairs: Sequence[tuple[int, int]] | None = None,
         crop_or_blur: float | None = None,
         seed: int | None = None,
+        reproducible: bool = False,
         **more: SpecLike,
     ) -> None:
+        if not isinstance(reproducible, bool):
+            raise TypeError(f"reproducible must be True or False, got {reproducible!r}")
+        if reproducible and seed is None:
+            raise ValueError(
+                "reproducible=True needs seed= (an int >= 0): the views of image i in epoch e are a function of "
+                "(seed, e, i)"
+            )
         if isinstance(view_transforms, (str, bytes)) or not isinstance(view_transforms, Sequence):
             raise TypeError(
                 f"view_transforms must be a list of per-view transforms, got {type(view_transforms).__name__}"
@@ -91,7 +110,7 @@ class JointViews:
                 "crop, blur, color and the kind names of registered plugins)"
             )
         self.specs = parse_specs({"crop": crop, "blur": blur, "color": color, **more}, classes)
-        self.pairs = self._check_pairs(pairs, len(self.view_transforms))
+        self.pairs = check_pairs(pairs, len(self.view_transforms))
         self.crop_or_blur = None if crop_or_blur is None else check_probability(crop_or_blur, "crop_or_blur")
         if self.crop_or_blur is not None and (self.specs["crop"] is None or self.specs["blur"] is None):
             raise ValueError("crop_or_blur needs both crop and blur switched on (a beta or options for each)")
@@ -99,94 +118,115 @@ class JointViews:
         # Optional callable taking each image's list of DrawRecord (training-time draw logging).
         self.draw_sink: Callable[[list[DrawRecord]], None] | None = None
         self.warn_unpaired = pairs is None
-        self._check_specs_against_views()
+        # The one place that checks a pair's settings, when built, for every adapter.
+        self.kinds_found = check_pairing(self.slots, self.specs, self.pairs, warn_unpaired=self.warn_unpaired)
         self.plan = DrawPlan(self.slots, self.pairs, self.specs, self.crop_or_blur)
-
-    @staticmethod
-    def _check_pairs(pairs, n_views: int) -> list[tuple[int, int]]:
-        if pairs is None:
-            return consecutive_pairs(n_views)
-        checked, used = [], set()
-        for pair in pairs:
-            if len(pair) != 2:
-                raise ValueError(f"pairs must hold (i, j) index pairs, got {pair!r}")
-            a, b = (int(x) for x in pair)
-            for v in (a, b):
-                if not 0 <= v < n_views:
-                    raise ValueError(f"pairs: view index {v} outside [0, {n_views - 1}]")
-                if v in used:
-                    raise ValueError(f"pairs: view {v} appears in more than one pair")
-                used.add(v)
-            if a == b:
-                raise ValueError(f"pairs: a view cannot pair with itself ({a}, {b})")
-            checked.append((a, b))
-        return checked
-
-    def _of_kind(self, view: int, kind: str) -> list[int]:
-        return [s for s, t in enumerate(self.slots[view]) if t.kind == kind]
-
-    def _check_specs_against_views(self) -> None:
-        """The one place that checks a pair's settings, when built, for every adapter."""
-        self.kinds_found = frozenset(t.kind for view in self.slots for t in view)
-        for view in self.slots:
-            for t in view:
-                if self.specs.get(t.kind) is not None:
-                    t.check_spec(self.specs[t.kind], t.kind)
-        switched_on = [kind for kind, spec in self.specs.items() if spec is not None]
-        for kind in switched_on:
-            if kind not in self.kinds_found:
-                raise ValueError(
-                    f"{kind} is switched on but no view holds a {kind} transform this package can draw jointly, "
-                    f"so it would have no effect; joint transforms found: {sorted(self.kinds_found) or 'none'}"
-                )
-            for a, b in self.pairs:
-                first, second = self._of_kind(a, kind), self._of_kind(b, kind)
-                if len(first) != len(second):
-                    raise ValueError(
-                        f"{kind} is switched on but paired views {a} and {b} hold {len(first)} and {len(second)} "
-                        f"{kind} transform(s): every {kind} of one view needs a partner in the other"
-                    )
-                for x, y in zip(first, second):
-                    x, y = self.slots[a][x], self.slots[b][y]
-                    if x.pairing_key() != y.pairing_key():
-                        raise ValueError(
-                            f"{kind}: views {a} and {b} are paired but their {type(x).__name__} settings differ "
-                            f"({x.pairing_key()} vs {y.pairing_key()}); paired views need the same range to be "
-                            f"drawn jointly. Give both views the same range, choose other pairs, or pass {kind}=None"
-                        )
-        paired = {v for pair in self.pairs for v in pair}
-        unpaired = [i for i in range(len(self.view_transforms)) if i not in paired]
-        if switched_on and unpaired and self.warn_unpaired:
-            warnings.warn(
-                f"view(s) {unpaired} of {len(self.view_transforms)} are in no pair and draw independently "
-                f"(pairs: {self.pairs}); pass pairs= to pair them",
-                UserWarning,
-                stacklevel=3,
-            )
+        self.reproducible = reproducible
+        # β schedules and reproducible draws need the epoch: the shared channel carries it into every worker.
+        self.epoch_channel = epoch_channel() if self.plan.scheduled or reproducible else None
+        self._unset_epoch_warned = False
 
     # --- the draw ----------------------------------------------------------------------------------
 
-    def draw(self, generator: torch.Generator | None = None) -> ImageDraw:
+    def _epoch(self, epoch: int | None) -> int | None:
+        """The epoch of a draw: ``epoch`` if given, else the one the trainer set (``None`` if never set)."""
+        if epoch is not None:
+            if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+                raise ValueError(f"epoch must be an int >= 0, got {epoch!r}")
+            return epoch
+        if self.epoch_channel is None:
+            return None
+        current = self.epoch_channel.epoch
+        if current is None and not self._unset_epoch_warned:
+            self._unset_epoch_warned = True
+            needs = "a β schedule" if self.plan.scheduled else "reproducible draws"
+            effect = "β stays at the schedule's start" if self.plan.scheduled else "every epoch draws the same views"
+            warnings.warn(
+                f"JointViews has {needs}, but no epoch was ever set, so {effect}. In a plain PyTorch loop call "
+                "jointaug_plugins.set_epoch(epoch) at the start of each epoch (Lightning trainers, the mmengine "
+                "switch and solo-learn's switch set it themselves)",
+                UserWarning,
+                stacklevel=3,
+            )
+        return current
+
+    def _reproducible_key(self, epoch: int | None, index: Any) -> tuple[int, int, int]:
+        if index is None:
+            raise ValueError(
+                "reproducible=True, but no dataset index reached the transform, so the draw cannot depend on the "
+                "image: wrap the dataset with jointaug_plugins.indexed(dataset) (mmengine's datasets pass "
+                "sample_idx themselves), or pass draw(index=...)"
+            )
+        return check_sample_key(self.rng.seed, 0 if epoch is None else epoch, index)
+
+    def draw(
+        self, generator: torch.Generator | None = None, *, index: int | None = None, epoch: int | None = None
+    ) -> ImageDraw:
         """Everything random about the joint transforms of one image's views (plain, size-free data).
 
         Args:
             generator: Where the uniforms come from; ``None`` uses this coordinator's own generator
                 (seeded by ``seed``, different per DataLoader worker and rank), never torch's global one.
+                Not with ``reproducible=True``, whose uniforms come from ``(seed, epoch, index)``.
+            index: The image's dataset index, an int ``>= 0``; default the one set by
+                :func:`~jointaug_plugins.indexed` / :class:`~jointaug_plugins.sample_index` (or ``None``).
+                Needed with ``reproducible=True``.
+            epoch: The training epoch, an int ``>= 0``; default the one set by
+                :func:`~jointaug_plugins.set_epoch`. It picks the β of a schedule.
         """
-        return self.draw_from_uniforms(uniforms(self.n_uniforms, generator or self.rng.generator))
+        epoch = self._epoch(epoch)
+        if index is None:
+            index = current_sample_index()
+        if self.reproducible:
+            if generator is not None:
+                raise ValueError("reproducible draws come from (seed, epoch, index): pass index=, not generator=")
+            seed, at, index = self._reproducible_key(epoch, index)
+            return self.plan.draw_from_uniforms(sample_uniforms(seed, at, index, self.n_uniforms), epoch, index)
+        return self.plan.draw_from_uniforms(uniforms(self.n_uniforms, generator or self.rng.generator), epoch, index)
 
-    def draw_batch(self, n: int, generator: torch.Generator | None = None) -> ImageDraw:
+    def draw_batch(
+        self,
+        n: int,
+        generator: torch.Generator | None = None,
+        *,
+        indices: Sequence[int] | torch.Tensor | None = None,
+        epoch: int | None = None,
+    ) -> ImageDraw:
         """The draws of ``n`` images at once, every number a tensor with leading size ``n``; row ``i``
-        equals the scalar draw from the same uniforms (:func:`~jointaug_plugins.draw.unbatch`)."""
+        equals the scalar draw from the same uniforms (:func:`~jointaug_plugins.draw.unbatch`).
+
+        Args:
+            n: Number of images, an int ``>= 0``.
+            generator: As for :meth:`draw`.
+            indices: The ``n`` images' dataset indices (needed with ``reproducible=True``: row ``k`` is then
+                ``draw(index=indices[k])``).
+            epoch: As for :meth:`draw`.
+        """
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise ValueError(f"n must be an int >= 0, got {n!r}")
-        u = torch.rand(n, self.n_uniforms, generator=generator or self.rng.generator, dtype=torch.float64)
-        return self.draw_from_uniforms(u)
+        epoch = self._epoch(epoch)
+        if indices is not None:
+            indices = [int(i) for i in (indices.tolist() if isinstance(indices, torch.Tensor) else indices)]
+            if len(indices) != n:
+                raise ValueError(f"indices must hold n={n} dataset indices, got {len(indices)}")
+        if self.reproducible:
+            if generator is not None:
+                raise ValueError("reproducible draws come from (seed, epoch, index): pass indices=, not generator=")
+            if indices is None:
+                raise ValueError("reproducible=True: draw_batch needs indices= (the n images' dataset indices)")
+            keys = [self._reproducible_key(epoch, i) for i in indices]
+            rows = [sample_uniforms(*key, self.n_uniforms) for key in keys]
+            u = torch.tensor(rows, dtype=torch.float64).reshape(n, self.n_uniforms)
+        else:
+            u = torch.rand(n, self.n_uniforms, generator=generator or self.rng.generator, dtype=torch.float64)
+        return self.plan.draw_from_uniforms(u, epoch, None if indices is None else torch.tensor(indices))
 
-    def draw_from_uniforms(self, u: Sequence[float] | torch.Tensor) -> ImageDraw:
+    def draw_from_uniforms(
+        self, u: Sequence[float] | torch.Tensor, epoch: int | None = None, index: Any = None
+    ) -> ImageDraw:
         """The draw made of ``n_uniforms`` uniforms in [0, 1): a list (one image) or an ``(n, n_uniforms)``
-        tensor (a batch)."""
-        return self.plan.draw_from_uniforms(u)
+        tensor (a batch); β schedules take their value at ``epoch`` (``None``: epoch 0)."""
+        return self.plan.draw_from_uniforms(u, epoch, index)
 
     @property
     def n_uniforms(self) -> int:
@@ -215,9 +255,14 @@ class JointViews:
             raise ValueError("apply takes the draw of one image; split a batched draw with jointaug_plugins.unbatch()")
         views: list[Any] = []
         records: list[DrawRecord] = []
-        for i, view in enumerate(self.view_transforms):
-            with running_view(ActiveView(draw, i, self.slots[i], records if keep_records else None)):
-                views.append(view(image))
+        isolated: Any = contextlib.nullcontext()
+        if self.reproducible and isinstance(draw.index, int):
+            # The views' other random transforms (flips, RandomApply ...) reproduce too; the global streams resume.
+            isolated = seeded_global_rngs(sample_seed(*self._reproducible_key(draw.epoch, draw.index)))
+        with isolated:
+            for i, view in enumerate(self.view_transforms):
+                with running_view(ActiveView(draw, i, self.slots[i], records if keep_records else None)):
+                    views.append(view(image))
         if self.draw_sink is not None:
             self.draw_sink(records)
         return views, records
@@ -244,7 +289,8 @@ class JointViews:
         return len(self.view_transforms)
 
     def __repr__(self) -> str:
-        on = {k: (s.beta if s is not None else None) for k, s in self.specs.items() if s is not None}
-        lines = [f"{type(self).__name__}(joint={on}, pairs={self.pairs}, seed={self.rng.seed},"]
+        extra = ", reproducible=True" if self.reproducible else ""
+        head = f"joint: {describe_specs(self.specs)}, pairs={self.pairs}, seed={self.rng.seed}{extra},"
+        lines = [f"{type(self).__name__}({head}"]
         lines += [f"  view {i}: {v!r}".replace("\n", "\n  ") for i, v in enumerate(self.view_transforms)]
         return "\n".join(lines) + "\n)"
