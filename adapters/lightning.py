@@ -11,10 +11,13 @@ Usage::
     trainer = pl.Trainer(callbacks=[JointDrawLogger()], logger=TensorBoardLogger("logs"))
 
 At each train epoch end it logs, per augmentation kind and for joint / independent pairs,
-``jointaug/{kind}/{group}/{n, p_ratio_gt_2, p_ratio_lt_half, mean_abs_log_ratio, rms_log_ratio}``
+``jointaug/{kind}/{group}/{n, p_ratio_gt_2, p_ratio_lt_half, mean_abs_log_ratio, rms_log_ratio}`` and, for
+joint pairs, ``jointaug/{kind}/joint/beta`` (the mean β in force: a β schedule's value)
 through ``pl_module.log_dict`` (so every logger and ``trainer.callback_metrics`` get them) and, for
 loggers whose ``experiment`` has ``add_histogram_raw`` (TensorBoard), the histogram of
-``ln(p2 / p1)``. Under DDP the ranks' counts are summed before logging.
+``ln(p2 / p1)``. Under DDP the ranks' counts are summed before logging. The epoch that moves a β schedule
+needs no callback of its own: every Lightning ``Trainer`` loads this package's epoch callback from its
+entry point (:mod:`jointaug_plugins.adapters.solo.guard`).
 """
 
 from __future__ import annotations

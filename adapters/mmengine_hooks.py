@@ -14,7 +14,8 @@ some other way: ``custom_hooks = [dict(type='JointEpochHook')]``.
 At each train epoch end (for iteration-based loops: at the end of training, and every ``interval``
 iterations) the hook sums the draws of the epoch over workers and ranks and writes
 ``jointaug/{kind}/{group}/{n, p_ratio_gt_2, p_ratio_lt_half, mean_abs_log_ratio, rms_log_ratio}``
-(``group``: ``joint`` or ``independent``; ratios ``p2/p1`` of crop area, blur sigma, brightness):
+(``group``: ``joint`` or ``independent``; ratios ``p2/p1`` of crop area, blur sigma, brightness) and
+``jointaug/{kind}/joint/beta`` (the mean β in force: a β schedule's value):
 
 * to the message hub: ``runner.message_hub.get_info('jointaug_draws')`` holds the epoch summary
   (metrics, counts and histogram of ``ln(p2/p1)``); every ``interval`` iterations the metrics of

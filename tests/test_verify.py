@@ -8,6 +8,7 @@ import math
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -109,6 +110,11 @@ def _views_module(tmp_path: Path, size: int = 96) -> Path:
 
         JOINT_HARD = JointViews([_view(JointRandomResizedCrop), _view(JointRandomResizedCrop)], crop=-2.0)
 
+        def scheduled_reproducible():
+            crop = {{"beta": {{"start": 2.0, "shape": "step", "steps": [[5, -2.0]]}}}}
+            views = [_view(JointRandomResizedCrop), _view(JointRandomResizedCrop)]
+            return JointViews(views, crop=crop, seed=0, reproducible=True)
+
         def broken():
             return lambda image: [image, 1 / 0]
         """)
@@ -139,6 +145,22 @@ def test_harder_joint_views_and_table(tmp_path, capsys):
     assert "joint coordinator found: JointViews" in out and "(β=-2)" in out
     row = next(line for line in out.splitlines() if line.strip().startswith("0,1") and " crop " in line)
     assert row.rstrip().endswith("joint")
+
+
+def test_a_schedule_with_reproducible_draws_is_measured_at_epoch_0(tmp_path, capsys):
+    """Each run stands for one dataset image (reproducible draws need an index); a schedule is measured at
+    epoch 0, its start, unless an epoch is set, without a warning about the epoch."""
+    from jointaug_plugins.epoch import epoch_channel
+
+    epoch_channel().set(None)
+    target = f"{_views_module(tmp_path, size=48)}:scheduled_reproducible"
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*no epoch was ever set.*")
+        assert main(["verify", target, "--json", "--n", "300", "--workers", "2"]) == 0
+    (crop,) = [p for p in json.loads(capsys.readouterr().out)["pairs"] if p["kind"] == "crop"]
+    assert crop["beta"] == 2.0 and crop["beta_schedule"]["steps"] == [[5, -2.0]] and crop["verdict"] == "joint"
+    assert abs(crop["expected_joint"] - 0.2810) < 1e-3  # JC(2), the schedule's start
+    epoch_channel().set(None)
 
 
 def test_target_errors_exit_2(tmp_path, capsys):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib
 from collections.abc import Callable, Mapping
@@ -112,8 +113,9 @@ def make_joint_multiview(library: str) -> type:
             self.joint_views = JointViews([_FreshCopy(p) for p in self.transforms], **options)
 
         def transform(self, results: dict) -> dict:
-            # mmengine's datasets number their samples: reproducible draws key on it.
-            with sample_index(results.get("sample_idx")):
+            # mmengine's datasets number their samples: reproducible draws key on it (else an index set outside).
+            index = results.get("sample_idx")
+            with sample_index(index) if index is not None else contextlib.nullcontext():
                 outputs = self.joint_views(results)
             results.update(img=[out["img"] for out in outputs])
             return results

@@ -27,7 +27,8 @@ import numpy as np
 import torch
 
 from ..boxes import sample_crop_box_pairs
-from ..epoch import current_epoch
+from ..epoch import current_epoch, sync_epoch
+from ..indexed import sample_index
 from ..sampling import independent_ratio_sf, joint_ratio_sf
 from ..spec import JointSpec
 from ..transforms.views import consecutive_pairs
@@ -176,7 +177,9 @@ class _Runs(torch.utils.data.Dataset):
         return self.n
 
     def __getitem__(self, index: int) -> tuple[int, list[tuple[np.ndarray, np.ndarray]]]:
-        views = as_views(self.views(self.image))
+        # Run i stands for dataset image i: views with reproducible=True key their draw on it.
+        with sample_index(index):
+            views = as_views(self.views(self.image))
         return len(views), [profiles(views[v]) for v in self.measured]
 
 
@@ -236,13 +239,16 @@ def run(target, n: int | None = None, seed: int = 0, progress: Any = None, worke
     ``probe``, ``notes``, ``seconds``."""
     start = time.perf_counter()
     seed_everything(seed)
+    if current_epoch() is None:
+        sync_epoch(0)  # views that use the epoch (a β schedule) are measured at epoch 0 unless one is set
     layout = target.layout
     notes = [*target.notes, *layout.notes]
     if not getattr(target, "forkable", True) and workers:
         workers = 0
         notes.append("views made in this process: this target's pipeline cannot run in forked workers")
     try:
-        first = as_views(target.views(coordinate_image(design_probe(64, 256, 0.25))))  # 512 px: learn the views
+        with sample_index(0):  # an index for views with reproducible draws (each run below has its own)
+            first = as_views(target.views(coordinate_image(design_probe(64, 256, 0.25))))  # 512 px: learn the views
         shapes = [as_gray(v).shape for v in first]
     except Exception as err:
         raise _failed(err) from err
