@@ -182,7 +182,7 @@ def _tiny_lightning_module(pl):
     return Tiny()
 
 
-def test_any_lightning_trainer_moves_the_schedule(tmp_path):
+def test_any_lightning_trainer_moves_the_schedule(tmp_path, capsys):
     """No user code sets the epoch: the callback Lightning loads from this package's entry point does, before
     the first epoch's workers start and at every epoch; the draw logger sees each epoch's β."""
     pl = pytest.importorskip("pytorch_lightning")
@@ -205,6 +205,8 @@ def test_any_lightning_trainer_moves_the_schedule(tmp_path):
         trainer.fit(_tiny_lightning_module(pl), loader)
     assert seen == pytest.approx([2.0, -2.0, -2.0, 0.5])
     assert current_epoch() == 3
+    log = capsys.readouterr().err
+    assert "[jointaug] epoch 0: crop β=2" in log and "[jointaug] epoch 3: crop β=0.5" in log
 
 
 def test_mmengine_runner_moves_the_schedule(tmp_path):

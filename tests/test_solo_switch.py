@@ -476,16 +476,17 @@ def _solo_checkout() -> Path | None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(_solo_checkout() is None, reason="solo-learn is not installed from a source checkout")
-@pytest.mark.parametrize("case", ["switch", "block_without_line"])
+@pytest.mark.parametrize("case", ["switch", "block_without_line", "schedule"])
 def test_solo_main_pretrain_unchanged_with_the_one_line(tmp_path, case):
-    """solo-learn's own main_pretrain.py and its shipped byol.yaml, plus the one line (or the old mistake)."""
+    """solo-learn's own main_pretrain.py and its shipped byol.yaml, plus the one line (or the old mistake, or the
+    line with a β schedule, which the callback Lightning loads moves epoch by epoch)."""
     import shutil
 
     root = _solo_checkout()
     conf = tmp_path / "cifar"
     shutil.copytree(root / "scripts" / "pretrain" / "cifar", conf)
     text = (conf / "byol.yaml").read_text()
-    if case == "switch":
+    if case in ("switch", "schedule"):
         text = text.replace("defaults:\n", "defaults:\n  - jointaug: crop\n", 1)
     else:
         text += "\njointaug:\n  crop: {beta: 0.0}\n"
@@ -500,6 +501,8 @@ def test_solo_main_pretrain_unchanged_with_the_one_line(tmp_path, case):
         "precision=32", "sync_batchnorm=False", "max_epochs=1", "++limit_train_batches=2", "wandb.enabled=False",
         "checkpoint.enabled=False", "auto_resume.enabled=False",
     ]  # fmt: skip
+    if case == "schedule":
+        overrides += ["max_epochs=3", "jointaug.crop.beta={start:2,shape:step,steps:[[1,-2],[2,0.5]]}"]
     command = [sys.executable, str(root / "main_pretrain.py"), "--config-path", str(conf), "--config-name", "byol"]
     result = subprocess.run([*command, *overrides], capture_output=True, text=True, timeout=600, cwd=tmp_path)
     log = result.stdout + result.stderr
@@ -507,6 +510,11 @@ def test_solo_main_pretrain_unchanged_with_the_one_line(tmp_path, case):
         assert result.returncode == 0, log[-3000:]
         assert "[jointaug] joint views on (crop β=0), pairs [(0, 1)]" in log
         assert "[jointaug] guard: train views are joint" in log
+    elif case == "schedule":
+        assert result.returncode == 0, log[-3000:]
+        assert "[jointaug] joint views on (crop β step 2, then -2 at 1, 0.5 at 2), pairs [(0, 1)]" in log
+        for epoch, beta in ((0, 2), (1, -2), (2, 0.5)):
+            assert f"[jointaug] epoch {epoch}: crop β={beta:g}" in log
     else:
         assert result.returncode != 0 and "solo-learn ignores a `jointaug:` block" in log
 

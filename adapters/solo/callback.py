@@ -83,7 +83,10 @@ class JointAugCallback(_HydraCallback):
         if solo_available():
             targets.append(importlib.import_module(SOLO_MODULE))
         if solo_available() and "build_transform_pipeline_dali" in replacements:
-            targets.append(importlib.import_module(DALI_MODULE))
+            try:
+                targets.append(importlib.import_module(DALI_MODULE))
+            except ImportError:  # solo's DALI module needs DALI; where it is absent, solo cannot build that path
+                pass
         for module in targets:
             for name, replacement in replacements.items():
                 if module is not None and hasattr(module, name):

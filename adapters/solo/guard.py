@@ -7,8 +7,8 @@ Registered in ``pyproject.toml`` under Lightning's external-callback entry-point
 * **The epoch.** In a process whose joint views use the epoch (a β schedule, reproducible draws), it sets
   it (:func:`jointaug_plugins.epoch.sync_epoch`) when ``fit`` is set up, before the first epoch's DataLoader
   workers start, and at every train epoch start, on every rank. So any Lightning trainer (lightly's
-  examples, solo-learn's ``main_pretrain.py``) moves β schedules without a line of user code. Elsewhere it
-  does nothing.
+  examples, solo-learn's ``main_pretrain.py``) moves β schedules without a line of user code; rank 0 prints
+  the β in force at each epoch start (``[jointaug] epoch 3: crop β=1.25``). Elsewhere it does nothing.
 * **The guard**, inert unless the LightningModule carries a solo-style ``cfg`` whose ``jointaug`` block
   switches something on; then, at train start, it walks
 ``trainer.train_dataloader`` (dataset, ``transform`` ...) and raises unless it finds this package's joint
@@ -72,8 +72,16 @@ def check_trainer(trainer: Any, pl_module: Any) -> None:
     )
 
 
+def scheduled_views(trainer: Any) -> list[Any]:
+    """The ``JointViews`` with a β schedule in the trainer's train data (dataloader, else datamodule)."""
+    views = find_joint_views(trainer.train_dataloader) or find_joint_views(getattr(trainer, "datamodule", None))
+    return [v for v in views if v.plan.scheduled]
+
+
 class _GuardLogic:
     """The guard's hooks; mixed into the ``Callback`` class of the Lightning package that loads it."""
+
+    _scheduled: list[Any] | None = None
 
     def setup(self, trainer: Any, pl_module: Any, stage: str) -> None:
         # Before the fit loop starts the first epoch's workers (Lightning creates that iterator before
@@ -85,7 +93,15 @@ class _GuardLogic:
         check_trainer(trainer, pl_module)
 
     def on_train_epoch_start(self, trainer: Any, pl_module: Any) -> None:
-        sync_epoch(trainer.current_epoch)
+        epoch = trainer.current_epoch
+        if not sync_epoch(epoch) or not trainer.is_global_zero:
+            return
+        if self._scheduled is None:
+            self._scheduled = scheduled_views(trainer)
+        # One line per epoch where a schedule moves β: the run's log shows what each epoch draws with.
+        for views in self._scheduled:
+            betas = ", ".join(f"{kind} β={spec.beta:g}" for kind, spec in views.plan.specs_at(epoch).items())
+            print(f"[jointaug] epoch {epoch}: {betas}", file=sys.stderr)
 
 
 @functools.cache
