@@ -74,6 +74,13 @@ def check_size(value: Any, name: str) -> tuple[int, int]:
     return out[0], out[1]
 
 
+def check_int(value: Any, name: str, minimum: int) -> int:
+    """An int ``>= minimum`` (bools refused)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+    return value
+
+
 def check_choice(value: Any, name: str, choices: Sequence[str]) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")

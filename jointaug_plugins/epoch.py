@@ -21,6 +21,8 @@ import multiprocessing.context
 import threading
 from typing import Any
 
+from ._checks import check_int
+
 UNSET = -1
 _LOCK = threading.Lock()
 _CHANNEL: EpochChannel | None = None
@@ -83,14 +85,12 @@ def set_epoch(epoch: int) -> None:
     Args:
         epoch: The epoch about to be trained, an int ``>= 0``.
     """
-    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-        raise ValueError(f"epoch must be an int >= 0, got {epoch!r}")
-    epoch_channel().set(epoch)
+    epoch_channel().set(check_int(epoch, "epoch", 0))
 
 
 def current_epoch() -> int | None:
     """The epoch last set by :func:`set_epoch` (or a trainer adapter), ``None`` if it never was."""
-    return epoch_channel().epoch
+    return None if _CHANNEL is None else _CHANNEL.epoch
 
 
 def sync_epoch(epoch: int) -> bool:

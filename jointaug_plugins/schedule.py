@@ -22,16 +22,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._checks import check_choice, check_real
+from ._checks import check_choice, check_int, check_real
 
 SHAPES = ("linear", "cosine", "step")
 SCHEDULE_KEYS = ("start", "end", "shape", "epochs", "steps")
-
-
-def _check_epoch(value: Any, name: str, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -65,7 +59,7 @@ class BetaSchedule:
                     f"a {self.shape} β schedule needs start, end and epochs (the epoch at which β reaches end), e.g. "
                     f"{{'start': 2.0, 'end': -1.0, 'shape': '{self.shape}', 'epochs': 100}}"
                 )
-            _check_epoch(self.epochs, "beta.epochs", 1)
+            check_int(self.epochs, "beta.epochs", 1)
             if self.steps:
                 raise ValueError(f"beta.steps is for shape 'step'; a {self.shape} schedule takes start, end, epochs")
             return
@@ -87,7 +81,7 @@ class BetaSchedule:
             for i, step in enumerate(steps):
                 if len(step) != 2:
                     raise ValueError(f"beta.steps[{i}] must be [epoch, beta], got {step!r}")
-                epoch = _check_epoch(step[0], f"beta.steps[{i}] epoch", 1)
+                epoch = check_int(step[0], f"beta.steps[{i}] epoch", 1)
                 parsed.append((epoch, check_real(step[1], f"beta.steps[{i}] beta")))
             # end is the last step's β; given as well (a copy of a parsed schedule), it must agree.
             if end is not None and end != parsed[-1][1]:
@@ -101,7 +95,7 @@ class BetaSchedule:
                     "a step β schedule with milestone epochs needs end (β moves from start to end in equal jumps, "
                     "one per milestone); or give steps as [epoch, beta] pairs"
                 )
-            epochs = [_check_epoch(s, f"beta.steps[{i}]", 1) for i, s in enumerate(steps)]
+            epochs = [check_int(s, f"beta.steps[{i}]", 1) for i, s in enumerate(steps)]
             jump = (end - start) / len(epochs)
             parsed = [(e, end if k == len(epochs) - 1 else start + jump * (k + 1)) for k, e in enumerate(epochs)]
         milestones = [e for e, _ in parsed]
@@ -137,7 +131,7 @@ class BetaSchedule:
 
     def at(self, epoch: int) -> float:
         """The β in force at ``epoch`` (an int ``>= 0``)."""
-        _check_epoch(epoch, "epoch")
+        check_int(epoch, "epoch", 0)
         if self.shape == "step":
             beta = self.start
             for milestone, value in self.steps:

@@ -22,23 +22,15 @@ class JointEpochHook(Hook):
 
     priority = "VERY_HIGH"  # before any hook that might touch the data of the epoch
 
-    def __init__(self) -> None:
-        self._last: int | None = None
-
-    def _sync(self, epoch: int) -> None:
-        if epoch != self._last:
-            sync_epoch(epoch)
-            self._last = epoch
-
     def before_train(self, runner: Any) -> None:
-        self._sync(self._epoch_of(runner))
+        sync_epoch(self._epoch_of(runner))
 
     def before_train_epoch(self, runner: Any) -> None:
-        self._sync(runner.epoch)
+        sync_epoch(runner.epoch)
 
     def before_train_iter(self, runner: Any, batch_idx: int, data_batch: Any = None) -> None:
         if isinstance(runner.train_loop, IterBasedTrainLoop):
-            self._sync(self._epoch_of(runner))
+            sync_epoch(self._epoch_of(runner))
 
     @staticmethod
     def _epoch_of(runner: Any) -> int:

@@ -47,8 +47,7 @@ def pair_log_ratios(
         if record.pair is None:
             continue
         value = _quantity(record.params, quantities.get(record.kind))
-        beta = getattr(record, "beta", None)
-        slots.setdefault((record.pair, record.kind, n), []).append((record.view, value, record.joint, beta))
+        slots.setdefault((record.pair, record.kind, n), []).append((record.view, value, record.joint, record.beta))
     out = []
     for (_, kind, _), entries in slots.items():
         if len(entries) != 2:

@@ -24,8 +24,9 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .._checks import check_int
 from ..spec import JointSpec
-from .encoders import CROP_SCALE, Progress, check_int, load_encoder, no_progress
+from .encoders import CROP_SCALE, Progress, load_encoder, no_progress
 from .simsiam import canvas_tensor, pair_similarities, train_simsiam
 
 DEFAULT_BETAS = (2.0, 1.0, 0.0, -1.0, -2.0)
@@ -35,27 +36,29 @@ LONG = {"size": 64, "steps": 600, "batch_pairs": 256, "seeds": 5, "sdf_pairs": 4
 CURVE_POINTS = 100  # loss curves in the JSON are averaged into at most this many points
 
 
+def _half_width(values: np.ndarray) -> np.ndarray:
+    """The half-width of the 95 % Student-t interval of the mean over axis 0 (at least 2 values)."""
+    from scipy import stats
+
+    n = values.shape[0]
+    return stats.t.ppf(0.975, n - 1) * values.std(axis=0, ddof=1) / math.sqrt(n)
+
+
 def interval(values: Sequence[float]) -> dict[str, Any]:
     """``{"mean", "ci95", "per_seed"}``: the mean and the half-width of its 95 % Student-t interval (``None``
     for a single value)."""
-    from scipy import stats
-
     array = np.asarray(values, dtype=np.float64)
-    half = None
-    if array.size > 1:
-        half = float(stats.t.ppf(0.975, array.size - 1) * array.std(ddof=1) / math.sqrt(array.size))
+    half = float(_half_width(array)) if array.size > 1 else None
     return {"mean": float(array.mean()), "ci95": half, "per_seed": array.tolist()}
 
 
 def _curve(losses: np.ndarray) -> dict[str, list[float]]:
     """Mean and 95 % band over seeds of ``(seeds, steps)`` losses, averaged into at most CURVE_POINTS points."""
-    from scipy import stats
-
     seeds, steps = losses.shape
     edges = np.unique(np.linspace(0, steps, min(steps, CURVE_POINTS) + 1).round().astype(int))
     binned = np.stack([losses[:, a:b].mean(axis=1) for a, b in itertools.pairwise(edges)], axis=1)
     mean = binned.mean(axis=0)
-    half = stats.t.ppf(0.975, seeds - 1) * binned.std(axis=0, ddof=1) / math.sqrt(seeds) if seeds > 1 else 0 * mean
+    half = _half_width(binned) if seeds > 1 else 0 * mean
     return {
         "step": ((edges[:-1] + edges[1:] - 1) / 2).tolist(),
         "mean": mean.tolist(),

@@ -27,12 +27,6 @@ def no_progress(iterable=None, **_: Any):
     return iterable
 
 
-def check_int(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return value
-
-
 def resnet_backbone(name: str) -> nn.Module:
     """A torchvision ResNet (random init) with ``fc`` replaced by the identity."""
     import torchvision

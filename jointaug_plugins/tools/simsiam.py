@@ -14,7 +14,6 @@ between conditions, the quantity the measurement is about.
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,9 +23,10 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
+from .._checks import check_int
 from ..batch import JointResizedCropBatch
 from ..spec import SpecLike
-from .encoders import CROP_SCALE, IMAGENET_MEAN, IMAGENET_STD, Progress, check_int, no_progress, resnet_backbone
+from .encoders import CROP_SCALE, IMAGENET_MEAN, IMAGENET_STD, Progress, no_progress, resnet_backbone
 
 
 def canvas_tensor(images: Sequence[Image.Image], canvas: int, device: str | torch.device = "cpu") -> torch.Tensor:
@@ -208,11 +208,3 @@ def pair_similarities(
         similarities.append(F.cosine_similarity(a, b).cpu().numpy().astype(np.float64))
     return np.concatenate(similarities), np.concatenate(ratios)
 
-
-def timed(function: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
-    """``(function(*args, **kwargs), seconds)``, synchronising the GPU if one is in use."""
-    start = time.perf_counter()
-    out = function(*args, **kwargs)
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        torch.cuda.synchronize()
-    return out, time.perf_counter() - start

@@ -75,16 +75,17 @@ class DrawPlan:
     ) -> None:
         self.slots, self.pairs, self.specs, self.crop_or_blur = slots, list(pairs), specs, crop_or_blur
         self.scheduled = any(spec is not None and spec.scheduled for spec in specs.values())
-        # The specs in force at one epoch (β a number) and their βs, kept while the epoch stays the same.
-        self._in_force: tuple[Any, dict[str, JointSpec], dict[str, float]] = (None, {}, {})
-        self._resolve(None)
+        # The specs in force (β a number) and their βs at one epoch; without a schedule, at every epoch.
+        self._in_force = self._specs_in_force(None)
         self._layout()
 
-    def _resolve(self, epoch: int | None) -> tuple[Any, dict[str, JointSpec], dict[str, float]]:
-        if self._in_force[1] and (self._in_force[0] == epoch or not self.scheduled):
-            return self._in_force
+    def _specs_in_force(self, epoch: int | None) -> tuple[int | None, dict[str, JointSpec], dict[str, float]]:
         specs = {kind: spec.at(epoch) for kind, spec in self.specs.items() if spec is not None}
-        self._in_force = (epoch, specs, {kind: spec.beta for kind, spec in specs.items()})
+        return epoch, specs, {kind: spec.beta for kind, spec in specs.items()}
+
+    def _resolve(self, epoch: int | None) -> tuple[int | None, dict[str, JointSpec], dict[str, float]]:
+        if self.scheduled and self._in_force[0] != epoch:
+            self._in_force = self._specs_in_force(epoch)
         return self._in_force
 
     def specs_at(self, epoch: int | None) -> dict[str, JointSpec]:

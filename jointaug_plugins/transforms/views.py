@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from .._checks import check_probability
+from .._checks import check_int, check_probability
 from ..draw import ActiveView, DrawRecord, ImageDraw, running_view
 from ..epoch import epoch_channel
 from ..indexed import current_sample_index
@@ -131,9 +131,7 @@ class JointViews:
     def _epoch(self, epoch: int | None) -> int | None:
         """The epoch of a draw: ``epoch`` if given, else the one the trainer set (``None`` if never set)."""
         if epoch is not None:
-            if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-                raise ValueError(f"epoch must be an int >= 0, got {epoch!r}")
-            return epoch
+            return check_int(epoch, "epoch", 0)
         if self.epoch_channel is None:
             return None
         current = self.epoch_channel.epoch
