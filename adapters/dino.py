@@ -7,8 +7,8 @@ arguments, same output layout ``[global_1, global_2, local_1, ...]``) and choose
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from ..spec import SpecLike
 from ..transforms.multicrop import JointMultiCrop
 
 
@@ -19,9 +19,8 @@ class DataAugmentationDINO(JointMultiCrop):
         global_crops_scale: Area range of the two global crops, ``0 < min < max <= 1`` (DINO: 0.4–1.0).
         local_crops_scale: Area range of the local crops, ``0 < min < max <= 1`` (DINO: 0.05–0.4).
         local_crops_number: Number of local crops, ``>= 0`` (DINO: 8 in its ViT-S recipe).
-        crop: JointCrop's β, an options dict, or ``None`` for the reference behaviour.
-        multicrop: Which pairs are joint: ``"global"`` (``None``: the default), ``"local"`` or ``"both"``.
-        seed: ``None`` or an int >= 0.
+        **options: The joint options, see :class:`~jointaug_plugins.JointOptions` (default JointCrop(0) on the
+            global pair; ``crop=None`` is the reference behaviour; ``multicrop`` says which pairs are joint).
     """
 
     def __init__(
@@ -29,9 +28,7 @@ class DataAugmentationDINO(JointMultiCrop):
         global_crops_scale: Sequence[float],
         local_crops_scale: Sequence[float],
         local_crops_number: int,
-        crop: SpecLike = 0.0,
-        multicrop: str | None = None,
-        seed: int | None = None,
+        **options: Any,
     ) -> None:
         super().__init__(
             global_size=224,
@@ -39,7 +36,5 @@ class DataAugmentationDINO(JointMultiCrop):
             n_local=local_crops_number,
             global_scale=global_crops_scale,
             local_scale=local_crops_scale,
-            crop=crop,
-            multicrop=multicrop,
-            seed=seed,
+            **options,
         )

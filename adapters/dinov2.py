@@ -6,7 +6,7 @@ In DINOv2's ``dinov2/train/train.py`` change one import::
 
 Same constructor arguments and defaults, same output (a dict with ``global_crops``,
 ``global_crops_teacher``, ``local_crops``, ``offsets``), the same public attributes used the same way
-in ``__call__``; plus ``crop=``, ``blur=``, ``color=`` and ``multicrop=``. Checked against
+in ``__call__``; plus the joint options as keywords (see :class:`~jointaug_plugins.JointOptions`). Checked against
 facebookresearch/dinov2 at commit b8931f7.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 from torchvision import transforms
 
-from ..spec import SpecLike
+from ..options import JointOptions
 from .dinov_common import JointDINOLayout
 
 logger = logging.getLogger("dinov2")
@@ -68,11 +68,10 @@ class DataAugmentationDINO:
         local_crops_number: Number of local crops, ``>= 0``.
         global_crops_size: Global crop size in pixels (224).
         local_crops_size: Local crop size in pixels (96).
-        crop: JointCrop's β (any finite real) or options; ``None`` keeps upstream's independent crops.
-        blur: JointBlur's β or options, ``None`` (default) independent.
-        color: JointColor's β or options, ``None`` (default) independent.
-        multicrop: Which pairs are joint: ``"global"`` (``None``: the default), ``"local"`` or ``"both"``.
-        seed: ``None`` or an int ``>= 0``.
+        **options: The joint options (keyword only), see :class:`~jointaug_plugins.JointOptions`: default
+            JointCrop(0) on the global pair; ``crop=None`` keeps upstream's independent crops; ``multicrop``
+            says which pairs of the ``[2, local_crops_number]`` views are joint; ``reproducible=True`` (with
+            ``seed``) needs the dataset index, e.g. the dataset wrapped with :func:`jointaug_plugins.indexed`.
     """
 
     def __init__(
@@ -82,22 +81,18 @@ class DataAugmentationDINO:
         local_crops_number: int,
         global_crops_size: int = 224,
         local_crops_size: int = 96,
-        *,
-        crop: SpecLike = 0.0,
-        blur: SpecLike = None,
-        color: SpecLike = None,
-        multicrop: str | None = None,
-        seed: int | None = None,
+        **options: Any,
     ) -> None:
+        joint_options = JointOptions.parse(options)
         self.global_crops_scale = global_crops_scale
         self.local_crops_scale = local_crops_scale
         self.local_crops_number = local_crops_number
         self.global_crops_size = global_crops_size
         self.local_crops_size = local_crops_size
         logger.info(
-            "DataAugmentationDINO (jointaug): global %s %s, local %s x %d %s, crop=%s blur=%s color=%s multicrop=%s",
+            "DataAugmentationDINO (jointaug): global %s %s, local %s x %d %s, joint: %s",
             global_crops_scale, global_crops_size, local_crops_scale, local_crops_number, local_crops_size,
-            crop, blur, color, multicrop,
+            joint_options.describe(),
         )  # fmt: skip
 
         self.geometric_augmentation_global = geometric(global_crops_size, global_crops_scale)
@@ -118,11 +113,7 @@ class DataAugmentationDINO:
             [(geometric_global, "global_transfo1"), (geometric_global, "global_transfo2")],
             ("geometric_augmentation_local", "local_transfo"),
             local_crops_number,
-            crop,
-            blur,
-            color,
-            multicrop,
-            seed,
+            joint_options,
         )
 
     def __call__(self, image: Any) -> dict[str, Any]:

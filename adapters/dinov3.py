@@ -7,7 +7,8 @@ In DINOv3's ``dinov3/train/train.py`` change one import::
 Same constructor arguments and defaults (gram-teacher crops, ``share_color_jitter``,
 ``local_crops_subset_of_global_crops`` ...), same output dict (``weak_flag``, ``global_crops``,
 ``global_crops_teacher``, ``gram_teacher_crops`` when asked, ``local_crops``, ``offsets``), the same public
-attributes used the same way in ``__call__``; plus ``crop=``, ``blur=``, ``color=`` and ``multicrop=``.
+attributes used the same way in ``__call__``; plus the joint options as keywords (see
+:class:`~jointaug_plugins.JointOptions`).
 Checked against facebookresearch/dinov3 at commit 6876159.
 """
 
@@ -22,7 +23,7 @@ import torch
 from torch import nn
 from torchvision.transforms import v2
 
-from ..spec import SpecLike
+from ..options import JointOptions
 from .dinov_common import JointDINOLayout
 
 logger = logging.getLogger("dinov3")
@@ -59,11 +60,11 @@ class DataAugmentationDINO:
         gram_teacher_crops_size: Size of the gram-teacher crops, or ``None`` (none are made).
         gram_teacher_no_distortions, teacher_no_color_jitter, local_crops_subset_of_global_crops, patch_size,
             share_color_jitter, horizontal_flips, mean, std: as upstream.
-        crop: JointCrop's β (any finite real) or options; ``None`` keeps upstream's independent crops.
-        blur, color: JointBlur's / JointColor's β or options, ``None`` (default) independent. ``color`` needs
-            per-view jitter (``share_color_jitter=False``).
-        multicrop: Which pairs are joint: ``"global"`` (``None``: the default), ``"local"`` or ``"both"``.
-        seed: ``None`` or an int ``>= 0``.
+        **options: The joint options (keyword only), see :class:`~jointaug_plugins.JointOptions`: default
+            JointCrop(0) on the global pair; ``crop=None`` keeps upstream's independent crops; ``color`` needs
+            per-view jitter (``share_color_jitter=False``); ``multicrop`` says which pairs of the
+            ``[2, local_crops_number]`` views are joint; ``reproducible=True`` (with ``seed``) needs the dataset
+            index, e.g. the dataset wrapped with :func:`jointaug_plugins.indexed`.
     """
 
     def __init__(
@@ -82,13 +83,9 @@ class DataAugmentationDINO:
         horizontal_flips: bool = True,
         mean: Sequence[float] = IMAGENET_DEFAULT_MEAN,
         std: Sequence[float] = IMAGENET_DEFAULT_STD,
-        *,
-        crop: SpecLike = 0.0,
-        blur: SpecLike = None,
-        color: SpecLike = None,
-        multicrop: str | None = None,
-        seed: int | None = None,
+        **options: Any,
     ) -> None:
+        joint_options = JointOptions.parse(options)
         self.global_crops_scale = global_crops_scale
         self.local_crops_scale = local_crops_scale
         self.local_crops_number = local_crops_number
@@ -102,7 +99,7 @@ class DataAugmentationDINO:
         self.share_color_jitter = share_color_jitter
         self.mean = mean
         self.std = std
-        logger.info("DataAugmentationDINO (jointaug): crop=%s blur=%s color=%s multicrop=%s", crop, blur, color, multicrop)  # noqa: E501
+        logger.info("DataAugmentationDINO (jointaug): joint: %s", joint_options.describe())
 
         # The global crop is taken at the larger of the global and gram-teacher sizes, then resized.
         global_crop_max_size = max(global_crops_size, gram_teacher_crops_size or 0)
@@ -144,9 +141,7 @@ class DataAugmentationDINO:
         local_steps = ("local_transfo",) if local_crops_subset_of_global_crops else (
             "geometric_augmentation_local", "local_transfo"
         )  # fmt: skip
-        self.joint = JointDINOLayout(
-            self, global_steps, local_steps, local_crops_number, crop, blur, color, multicrop, seed
-        )
+        self.joint = JointDINOLayout(self, global_steps, local_steps, local_crops_number, joint_options)
 
     def __call__(self, image: Any) -> dict[str, Any]:
         views, draw = self.joint.draw()

@@ -5,7 +5,9 @@ Upstream's ``DataAugmentationDINO.__call__`` runs the steps of each view itself:
 ``geometric_augmentation_local`` and ``local_transfo`` once per local crop. The drop-ins keep those
 attributes and that ``__call__``. :class:`JointDINOLayout` swaps the joint transforms into the attributes,
 builds a coordinator whose views are the attributes each crop goes through, and draws once per image;
-each step of view ``k`` then runs inside ``making_view(draw, k)`` and takes its slice.
+each step of view ``k`` then runs inside ``making_view(draw, k)``, takes its slice and draws its flips, jitter
+and blur coins from the global generators seeded by the view's seed (restored on leaving), so a draw replays.
+Steps outside ``making_view`` (DINOv3's shared colour jitter, its local-crop offsets) stay on the global streams.
 
 An attribute given a new pipeline after construction (``aug.local_transfo = ...``) is picked up at the next
 call: its transforms are made joint where their kind is on and the coordinator is rebuilt.
@@ -18,10 +20,10 @@ from typing import Any
 
 from torchvision import transforms as T
 
+from .._checks import check_int
 from ..draw import ImageDraw
-from ..jointify import jointify_view, resolve_specs
-from ..spec import SpecLike
-from ..transforms.multicrop import multicrop_mode, multicrop_pairs
+from ..jointify import jointify_view
+from ..options import JointOptions
 from ..transforms.views import JointViews
 
 
@@ -33,9 +35,9 @@ class JointDINOLayout:
         global_steps: Per global crop, the attribute names it goes through, in order (two globals).
         local_steps: The attribute names every local crop goes through.
         n_local: Number of local crops (``>= 0``).
-        crop, blur, color: β or options per kind (``None``: independent, upstream's behaviour).
-        multicrop: Which pairs are joint: ``"global"`` (default), ``"local"`` or ``"both"``.
-        seed: ``None`` or an int ``>= 0``.
+        options: The joint options, parsed once by the drop-in (:meth:`JointOptions.parse
+            <jointaug_plugins.JointOptions.parse>`); the views are laid out ``[n_global, n_local]``, so
+            ``multicrop`` says which pairs are joint (``"global"`` by default, as everywhere).
     """
 
     def __init__(
@@ -44,21 +46,17 @@ class JointDINOLayout:
         global_steps: Sequence[Sequence[str]],
         local_steps: Sequence[str],
         n_local: int,
-        crop: SpecLike,
-        blur: SpecLike,
-        color: SpecLike,
-        multicrop: str | None,
-        seed: int | None,
+        options: JointOptions,
     ) -> None:
-        if isinstance(n_local, bool) or not isinstance(n_local, int) or n_local < 0:
-            raise ValueError(f"local_crops_number must be an int >= 0, got {n_local!r}")
+        n_local = check_int(n_local, "local_crops_number", 0)
         self.owner = owner
         self.steps = [list(s) for s in global_steps] + [list(local_steps)] * n_local
-        self.options = {"crop": crop, "blur": blur, "color": color}
-        self.specs = resolve_specs(self.options)
-        self.multicrop = multicrop_mode(multicrop, default="global")
-        self.pairs = multicrop_pairs(len(global_steps), n_local, self.multicrop)
-        self.seed = seed
+        #: The joint options (parsed once, by the drop-in) and the views' groups.
+        self.options, self.layout = options, [len(global_steps), n_local]
+        self.specs = dict(options.specs)
+        self.multicrop = options.multicrop or "global"
+        self.pairs = options.pairs_for(self.layout)
+        self.seed = options.seed
         self._names = sorted({name for view in self.steps for name in view})
         self._views: JointViews | None = None
         self._key: tuple[int, ...] = ()
@@ -76,7 +74,7 @@ class JointDINOLayout:
         for name in self._names:
             setattr(self.owner, name, jointify_view(getattr(self.owner, name), self.specs))
         pipelines = [T.Compose([getattr(self.owner, name) for name in view]) for view in self.steps]
-        self._views = JointViews(pipelines, **self.options, pairs=self.pairs, seed=self.seed)
+        self._views = JointViews(pipelines, self.options, layout=self.layout)
         self._key = self._attribute_key()
         return self._views
 

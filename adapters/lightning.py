@@ -84,9 +84,6 @@ class _DrawLoggerLogic(SessionReadouts):
         self.log_histogram = log_histogram
         self.session = DrawLogSession(directory, quantities, flush_every, flush_seconds)
 
-
-
-
     def setup(self, trainer: Any, pl_module: Any, stage: str) -> None:
         if stage != "fit" or self.session.attached:
             return

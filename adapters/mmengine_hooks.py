@@ -85,8 +85,6 @@ class JointDrawLoggerHook(SessionReadouts, Hook):
         self.log_histogram = log_histogram
         self.session = DrawLogSession(directory, quantities, flush_every, flush_seconds)
 
-
-
     def before_train(self, runner) -> None:
         if self.session.attached:
             return

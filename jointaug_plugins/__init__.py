@@ -18,6 +18,7 @@ from .epoch import current_epoch, set_epoch
 from .hookspecs import hookimpl
 from .indexed import IndexedDataset, indexed, sample_index
 from .jointify import jointify
+from .options import JointOptions, UnknownOptionError, UnsupportedOptionError
 from .registry import register_plugin
 from .schedule import BetaSchedule
 from .spec import JointSpec
@@ -44,6 +45,7 @@ __all__ = [
     "JointColorJitter",
     "JointGaussianBlur",
     "JointMultiCrop",
+    "JointOptions",
     "JointRandomResizedCrop",
     "JointResizedCropBatch",
     "JointSpec",
@@ -52,6 +54,8 @@ __all__ = [
     "ScalarDraw",
     "ScalarJointTransform",
     "SliceDraw",
+    "UnknownOptionError",
+    "UnsupportedOptionError",
     "ViewDraw",
     "current_epoch",
     "hookimpl",

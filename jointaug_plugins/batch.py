@@ -10,6 +10,7 @@ the per-image PIL work of the data loader; on a CPU the per-image uint8 path is 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torchvision.ops import roi_align
@@ -17,7 +18,7 @@ from torchvision.ops import roi_align
 from ._checks import check_probability, check_size
 from .boxes import crop_boxes_batch
 from .draw import ImageDraw
-from .spec import SpecLike
+from .options import JointOptions
 from .transforms.crop import JointRandomResizedCrop
 from .transforms.views import JointViews
 
@@ -29,9 +30,10 @@ class JointResizedCropBatch(torch.nn.Module):
         size: Output size, an int or ``(h, w)``, each ``>= 1``.
         scale: Range of the crop area as a fraction of the image area, ``0 < min < max <= 1``.
         ratio: Range of the crop aspect ratio ``w/h``, ``0 < min <= max``.
-        crop: JointCrop's β (any finite real), an options dict, or ``None`` for independent crops.
         hflip: Probability in [0, 1] that each view is flipped horizontally (drawn per view).
-        seed: ``None`` or an int >= 0 (see :class:`~jointaug_plugins.rng.GeneratorSource`).
+        **options: The joint options, see :class:`~jointaug_plugins.JointOptions` (default JointCrop(0); the
+            views hold only crops, so ``blur`` and ``color`` have nothing to pair). ``reproducible=True`` is
+            refused: ``forward`` receives no dataset indices.
 
     Draws are made on the CPU and the boxes moved to the batch's device. The resize is ``roi_align``
     with ``aligned=True`` (pixel centres as in ``resized_crop``) and an adaptive number of samples per
@@ -44,16 +46,15 @@ class JointResizedCropBatch(torch.nn.Module):
         size: int | Sequence[int],
         scale: Sequence[float] = (0.08, 1.0),
         ratio: Sequence[float] = (3.0 / 4.0, 4.0 / 3.0),
-        crop: SpecLike = 0.0,
         hflip: float = 0.0,
-        seed: int | None = None,
+        **options: Any,
     ) -> None:
         super().__init__()
         self.size = check_size(size, "size")
         crops = [JointRandomResizedCrop(self.size, scale=scale, ratio=ratio) for _ in range(2)]
         self.scale, self.ratio = crops[0].scale, crops[0].ratio
         # The coordinator of the per-image path, used here only for its (batched) draw.
-        self.views = JointViews(crops, crop=crop, seed=seed)
+        self.views = JointViews(crops, JointOptions.parse(options).check_door("JointResizedCropBatch"))
         self.spec = self.views.specs["crop"]
         self.hflip = check_probability(hflip, "hflip")
 

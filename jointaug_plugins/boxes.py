@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 import torch
 
-from ._checks import check_range
+from ._checks import check_int, check_range
 from .draw import CropDraw
 from .sampling import pair_from_uniforms, pairs_from_uniforms_batch
 from .spec import JointSpec
@@ -204,11 +204,9 @@ def sample_crop_box_pairs(
     Returns:
         An ``(n, 2, 4)`` int64 tensor of ``(top, left, height, width)`` boxes, and the areas if asked.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValueError(f"n must be a non-negative int, got {n!r}")
-    for value, name in ((height, "height"), (width, "width")):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    check_int(n, "n", 0)
+    check_int(height, "height", 1)
+    check_int(width, "width", 1)
     scale = check_range(scale, "scale", lower=0.0, upper=1.0, lower_open=True)
     ratio = check_range(ratio, "ratio", lower=0.0, lower_open=True)
     if spec is None:

@@ -1,11 +1,14 @@
 """The draw: everything random about the views of one image, made before any view runs.
 
-A draw is plain, size-free data (frozen dataclasses of floats and bools, picklable and
+A draw is plain, size-free data (frozen dataclasses of floats, ints and bools, picklable and
 ``dataclasses.asdict``-able). :meth:`JointViews.draw <jointaug_plugins.JointViews.draw>` makes it:
 per pair the coupled values (two crop areas, two sigmas, colour factors), per view what stays
-independent (aspect-ratio attempts, position, apply coins). Each joint transform then turns its slice
-into pixel parameters with a pure function of (slice, the size it sees), so a Resize before the crop
-works and a recorded draw replays exactly (:meth:`JointViews.apply`).
+independent (aspect-ratio attempts, position, apply coins) and a seed. Each joint transform turns its
+slice into pixel parameters with a pure function of (slice, the size it sees), so a Resize before the
+crop works; everything else in the view (flips, ``RandomApply`` coins, grayscale, a library's own random
+ops) runs with torch's default CPU generator, numpy's and Python's global generators seeded by the view's
+seed and restored afterwards. So the draw is the whole of a view's randomness: a recorded draw replays the
+views exactly (:meth:`JointViews.apply`), and making views never moves the global streams.
 
 Batched draws (:meth:`JointViews.draw_batch`) are the same classes with a tensor of leading size
 ``n`` in place of every number; :func:`unbatch` turns one into ``n`` scalar draws.
@@ -23,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+
+from .rng import forked_global_rngs
 
 Number = float | torch.Tensor
 Flag = bool | torch.Tensor
@@ -80,9 +85,19 @@ class ColorDraw(SliceDraw):
 
 @dataclass(frozen=True)
 class ViewDraw:
-    """The slices of one view, in the order its pipeline holds its joint transforms."""
+    """One view's share of the draw.
+
+    Attributes:
+        slices: The slices of its joint transforms, in the order its pipeline holds them.
+        seed: An int in [0, 2**63) under which the view's whole pipeline runs, with torch's default CPU
+            generator, numpy's global generator and Python's ``random`` seeded for it and restored afterwards:
+            it fixes what the package does not draw jointly (flips, apply coins, grayscale, a library's own
+            random ops). Batched: an int64 tensor. ``None`` (a draw made by hand): the view draws from the
+            global generators as they stand, so it does not replay.
+    """
 
     slices: tuple[SliceDraw, ...]
+    seed: int | torch.Tensor | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +105,7 @@ class ImageDraw:
     """The draw of one image (or, batched, of ``n`` images).
 
     Attributes:
-        views: Per view, its slices.
+        views: Per view, its slices and its seed (:class:`ViewDraw`).
         joint_kind: Per pair, the kind the ``crop_or_blur`` policy left joint (``"crop"`` / ``"blur"``),
             or ``None`` when no policy is set. Batched: a bool tensor, ``True`` for crop.
         betas: Per kind switched on, the β in force (a schedule's value at ``epoch``).
@@ -203,16 +218,24 @@ def active_view() -> ActiveView | None:
 
 class running_view:  # lower case: used like a function, `with running_view(active):`
     """Make ``active`` the view being made while the block runs (a class: cheaper than a generator
-    context manager, and this runs twice per image)."""
+    context manager, and this runs twice per image). With a ``seed`` (the view's :attr:`ViewDraw.seed`), the
+    block also runs with the global generators forked and seeded by it; without, the caller forks them (the
+    coordinator does, once per image)."""
 
-    __slots__ = ("active", "token")
+    __slots__ = ("active", "fork", "seed", "token")
 
-    def __init__(self, active: ActiveView) -> None:
+    def __init__(self, active: ActiveView, seed: int | None = None) -> None:
         self.active = active
+        self.seed = seed
 
     def __enter__(self) -> ActiveView:
+        if self.seed is not None:
+            self.fork = forked_global_rngs().__enter__()
+            self.fork.seed(self.seed)
         self.token = _ACTIVE.set(self.active)
         return self.active
 
     def __exit__(self, *exc: object) -> None:
         _ACTIVE.reset(self.token)
+        if self.seed is not None:
+            self.fork.__exit__()

@@ -17,6 +17,8 @@ from typing import Any
 
 from torch.utils.data import Dataset
 
+from ._checks import check_int
+
 _INDEX: ContextVar[int | None] = ContextVar("jointaug_sample_index", default=None)
 
 
@@ -38,8 +40,7 @@ class sample_index:  # lower case: used like a function, `with sample_index(i):`
         if index is not None:
             if hasattr(index, "__index__") and not isinstance(index, bool):
                 index = index.__index__()
-            if isinstance(index, bool) or not isinstance(index, int) or index < 0:
-                raise ValueError(f"sample index must be an int >= 0 (or None), got {index!r}")
+            check_int(index, "sample index", 0)
         self.index = index
 
     def __enter__(self) -> int | None:

@@ -10,12 +10,14 @@ lightly ``MultiViewTransform``, so ``isinstance`` checks in the user's code keep
 from __future__ import annotations
 
 import copy
+import dataclasses
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from .registry import find_replacement, joint_augmentations, plugin_views_of, wrap_views
-from .spec import JointSpec, SpecLike, parse_specs
+from .options import JointOptions
+from .registry import find_replacement, plugin_views_of, wrap_views
+from .spec import JointSpec
 from .transforms.base import joint_source_of
 from .transforms.views import JointViews
 from .walk import replace_transforms
@@ -28,17 +30,6 @@ def warn_once(message: str) -> None:
     if message not in _WARNED:
         _WARNED.add(message)
         warnings.warn(message, UserWarning, stacklevel=3)
-
-
-def resolve_specs(options: Mapping[str, SpecLike]) -> dict[str, JointSpec | None]:
-    """Parse ``{kind: option}``, refusing kinds no plugin registers (naming the registered ones)."""
-    registered = joint_augmentations()
-    unknown = sorted(k for k in options if k not in registered)
-    if unknown:
-        raise ValueError(
-            f"unknown joint augmentation(s) {', '.join(unknown)}; registered: {', '.join(sorted(registered))}"
-        )
-    return parse_specs(options, registered)
 
 
 def views_of(transform: Any) -> list[Any]:
@@ -105,18 +96,14 @@ def jointify_view(view: Any, specs: Mapping[str, JointSpec | None]) -> Any:
     return replace_transforms(view, lambda t: joint_replacement(t, specs))
 
 
-def jointify(
-    transform: Any,
-    crop: SpecLike = 0.0,
-    blur: SpecLike = None,
-    color: SpecLike = None,
-    *,
-    pairs: Sequence[tuple[int, int]] | None = None,
-    crop_or_blur: float | None = None,
-    seed: int | None = None,
-    reproducible: bool = False,
-    **more: SpecLike,
-) -> Any:
+def layout_of(transform: Any) -> list[int] | None:
+    """The view groups of a joint input (a ``JointViews`` or an object holding one as ``joint_views``), else
+    ``None``."""
+    joint = transform if isinstance(transform, JointViews) else getattr(transform, "joint_views", None)
+    return list(joint.layout) if isinstance(joint, JointViews) else None
+
+
+def jointify(transform: Any, options: JointOptions | Mapping[str, Any] | None = None, /, **more: Any) -> Any:
     """The joint version of a multi-view transform; the original is left untouched.
 
     Every view pipeline is copied, and each transform a plugin knows (torchvision's
@@ -127,17 +114,18 @@ def jointify(
     Args:
         transform: A list of per-view pipelines, or an object whose ``transforms`` holds them
             (lightly's ``MultiViewTransform``, a ``JointViews``).
-        crop, blur, color, pairs, crop_or_blur, seed, reproducible, **more: As for :class:`JointViews`; ``crop``
-            defaults to JointCrop(0), like every entry point of this package. ``pairs=None`` keeps the
-            pairs of an input that is already joint (a multi-crop's), else pairs views (0, 1), (2, 3) ...
+        options, **more: The joint options, as for :class:`JointViews` (``crop`` defaults to JointCrop(0),
+            like every entry point of this package). Without ``pairs`` and ``multicrop``, an input that is
+            already joint (a multi-crop's) keeps its pairs; others pair views (0, 1), (2, 3) ...
 
     Returns:
         A :class:`JointViews`, or the library's own multi-view type where its plugin wraps one.
     """
-    options = {"crop": crop, "blur": blur, "color": color, **more}
-    specs = resolve_specs(options)
-    views = [jointify_view(copy.deepcopy(v), specs) for v in views_of(transform)]
-    pairs = pairs_of(transform) if pairs is None else pairs
-    joint = JointViews(views, pairs=pairs, crop_or_blur=crop_or_blur, seed=seed, reproducible=reproducible, **options)
+    parsed = JointOptions.parse(options, **more)
+    views = [jointify_view(copy.deepcopy(v), parsed.specs) for v in views_of(transform)]
+    kept = pairs_of(transform)
+    if parsed.pairs is None and parsed.multicrop is None and kept is not None:
+        parsed = dataclasses.replace(parsed, pairs=tuple(kept))
+    joint = JointViews(views, parsed, layout=layout_of(transform))
     wrapped = wrap_views(transform, joint)
     return joint if wrapped is None else wrapped

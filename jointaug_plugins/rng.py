@@ -22,11 +22,11 @@ pickled so that ``spawn`` workers, where neither exists, still know it.
 
 from __future__ import annotations
 
-import contextlib
+import ctypes
 import itertools
 import os
 import random
-from collections.abc import Iterator
+import sys
 from typing import Any
 
 import numpy as np
@@ -120,8 +120,8 @@ _PHILOX_TAG = 0x6A6F696E74617567  # "jointaug"
 _TWO_TO_MINUS_53 = 1.0 / (1 << 53)
 
 
-def _philox(seed: int, epoch: int, index: int, purpose: int) -> np.random.Philox:
-    key = np.array([seed, _PHILOX_TAG ^ purpose], dtype=np.uint64)
+def _philox(seed: int, epoch: int, index: int) -> np.random.Philox:
+    key = np.array([seed, _PHILOX_TAG], dtype=np.uint64)
     return np.random.Philox(key=key, counter=np.array([0, 0, index, epoch], dtype=np.uint64))
 
 
@@ -139,29 +139,115 @@ def check_sample_key(seed: Any, epoch: Any, index: Any) -> tuple[int, int, int]:
 
 def sample_uniforms(seed: int, epoch: int, index: int, n: int) -> list[float]:
     """``n`` uniforms in [0, 1) that depend on ``(seed, epoch, index)`` alone (53-bit floats from Philox 4x64)."""
-    raw = _philox(seed, epoch, index, 0).random_raw(n)
+    raw = _philox(seed, epoch, index).random_raw(n)
     return ((raw >> np.uint64(11)).astype(np.float64) * _TWO_TO_MINUS_53).tolist()
 
 
-def sample_seed(seed: int, epoch: int, index: int) -> int:
-    """A 63-bit seed that depends on ``(seed, epoch, index)`` alone, apart from :func:`sample_uniforms`' stream
-    (seeds the other random transforms of a reproducible image's views)."""
-    return int(_philox(seed, epoch, index, 1).random_raw()) >> 1
+# Forking the global generators: a view's other random transforms (flips, apply coins, a library's own ops) draw
+# from torch's default CPU generator, numpy's global RandomState and Python's ``random``. The coordinator runs each
+# view under its own seed and puts the three states back afterwards. numpy's ``get_state`` / ``set_state`` copy the
+# 624-word MT19937 key word by word (~30 us each), so where the state behind numpy's documented
+# ``BitGenerator.ctypes.state_address`` reads back as ``get_state()``'s (checked once per process) it is saved and
+# restored as raw bytes; elsewhere, and for Python's ``random`` (~11 us), the documented calls are used.
+#: The global generators a coordinator forks: torch's default CPU generator, numpy's global one, Python's ``random``.
+GLOBAL_GENERATORS = frozenset({"torch", "numpy", "python"})
+_MT_BYTES = 4 * 624 + 4  # numpy's mt19937_state: uint32 key[624], int pos
+_UNSET: Any = object()
+_state_views: Any = _UNSET  # per process: numpy's MT19937 state as writable bytes, or None
 
 
-@contextlib.contextmanager
-def seeded_global_rngs(seed: int) -> Iterator[None]:
-    """Seed torch's default CPU generator, numpy's and Python's global generators with ``seed`` for the block,
-    then put back the states they had: code outside the block sees its streams untouched."""
-    torch_state = torch.default_generator.get_state()
-    numpy_state = np.random.get_state()
-    python_state = random.getstate()
-    torch.default_generator.manual_seed(seed)
-    np.random.seed(seed & 0xFFFFFFFF)
-    random.seed(seed)
+def _raw(address: int) -> memoryview:
+    return memoryview((ctypes.c_char * _MT_BYTES).from_address(address)).cast("B")
+
+
+def _numpy_state_view() -> memoryview | None:
+    """The MT19937 state behind numpy's global RandomState (at its documented ``ctypes.state_address``), if its
+    bytes are the documented state."""
     try:
-        yield
-    finally:
-        torch.default_generator.set_state(torch_state)
-        np.random.set_state(numpy_state)
-        random.setstate(python_state)
+        bit_generator = np.random.mtrand._rand._bit_generator
+        view, state = _raw(bit_generator.ctypes.state_address), bit_generator.state
+        key, pos = np.frombuffer(view, dtype=np.uint32, count=624), int.from_bytes(view[-4:], sys.byteorder)
+        if state["bit_generator"] == "MT19937" and np.array_equal(key, state["state"]["key"]):
+            return view if pos == state["state"]["pos"] else None
+    except Exception:  # any surprise means: use the documented calls
+        pass
+    return None
+
+
+class forked_global_rngs:  # lower case: used like a function, `with forked_global_rngs() as fork:`
+    """Fork torch's default CPU generator, numpy's global generator and Python's ``random`` for a block.
+
+    Entering saves their states, :meth:`seed` seeds them (once per view), leaving puts the saved states back
+    (Gaussian caches included), so code outside the block sees its streams untouched. CUDA generators are not
+    touched. Like any use of the global generators, not safe against other threads drawing meanwhile.
+
+    Args:
+        generators: Which to fork, among :data:`GLOBAL_GENERATORS` (default all three).
+    """
+
+    __slots__ = (
+        "_generators", "_numpy", "_numpy_gauss", "_numpy_view", "_python", "_torch"
+    )  # fmt: skip
+
+    def __init__(self, generators: frozenset[str] = GLOBAL_GENERATORS) -> None:
+        self._generators = generators
+
+    def __enter__(self) -> forked_global_rngs:
+        global _state_views
+        if _state_views is _UNSET:
+            _state_views = _numpy_state_view()
+        self._numpy_view = _state_views
+        if "torch" in self._generators:
+            self._torch = torch.default_generator.get_state()
+        if "python" in self._generators:
+            self._python = random.getstate()
+        if "numpy" in self._generators:
+            self._save_numpy()
+        return self
+
+    def seed(self, seed: int, generators: frozenset[str] | None = None) -> None:
+        """Seed the forked generators (or those of ``generators`` among them) with ``seed``, an int in [0, 2**63)
+        (numpy's takes its two halves xor-ed)."""
+        generators = self._generators if generators is None else generators & self._generators
+        if "torch" in generators:
+            torch.default_generator.manual_seed(seed)
+        if "numpy" in generators:
+            np.random.seed((seed ^ (seed >> 32)) & 0xFFFFFFFF)
+        if "python" in generators:
+            random.seed(seed)
+
+    def __exit__(self, *exc: object) -> None:
+        if "torch" in self._generators:
+            torch.default_generator.set_state(self._torch)
+        if "python" in self._generators:
+            random.setstate(self._python)
+        if "numpy" in self._generators:
+            self._restore_numpy()
+
+    def _save_numpy(self) -> None:
+        view = self._numpy_view
+        if view is None:
+            self._numpy = np.random.get_state()
+            return
+        self._numpy = bytes(view)
+        # No cheap reader of the Gaussian cache: a legacy normal draw returns the cached value without touching the
+        # key (there was one), or draws from the key (there was none).
+        value = np.random.mtrand._rand.standard_normal()
+        self._numpy_gauss = value if bytes(view) == self._numpy else None
+
+    def _restore_numpy(self) -> None:
+        view = self._numpy_view
+        if view is None:
+            np.random.set_state(self._numpy)
+        elif self._numpy_gauss is None:
+            # Leave no Gaussian cached: a legacy normal draw uses up a cached one (the key unchanged), or draws and
+            # caches one, which a second draw uses up. Then the saved key.
+            drawn = bytes(view)
+            np.random.mtrand._rand.standard_normal()
+            if bytes(view) != drawn:
+                np.random.mtrand._rand.standard_normal()
+            view[:] = self._numpy
+        else:  # rare: a cached Gaussian to put back, which only set_state can
+            key = np.frombuffer(self._numpy, dtype=np.uint32, count=624)
+            pos = int.from_bytes(self._numpy[-4:], sys.byteorder)
+            np.random.set_state(("MT19937", key, pos, 1, self._numpy_gauss))

@@ -19,7 +19,7 @@ from typing import Literal
 
 import torch
 
-from ._checks import check_choice, check_range, check_real
+from ._checks import check_choice, check_int, check_range, check_real
 from .spec import DEFAULT_MARGIN, JointSpec
 
 Coupling = Literal["ratio", "difference"]
@@ -187,8 +187,7 @@ def sample_pairs(
     Returns:
         An ``(n, 2)`` float64 tensor; both columns lie in ``[lo, hi]``.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValueError(f"n must be a non-negative int, got {n!r}")
+    check_int(n, "n", 0)
     check_choice(coupling, "coupling", COUPLINGS)
     if beta is None:
         lo, hi = check_range((lo, hi), "range", allow_equal=False)

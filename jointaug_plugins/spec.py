@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -108,7 +109,11 @@ class JointSpec:
             allowed = ("beta", "margin", "sigma", *extra_keys)
             unknown = sorted(str(k) for k in value if k not in allowed)
             if unknown:
-                raise ValueError(f"{name} has unknown option(s) {', '.join(unknown)}; valid keys: {', '.join(allowed)}")
+                close = difflib.get_close_matches(unknown[0], allowed, n=1, cutoff=0.6)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ValueError(
+                    f"{name} has unknown option(s) {', '.join(unknown)}{hint}; valid keys: {', '.join(allowed)}"
+                )
             options = {k: v for k, v in value.items() if k in extra_keys}
             try:
                 return cls(

@@ -122,9 +122,7 @@ def _graph_children(obj: Any) -> list[Any]:
         return []
 
 
-def find_instances(
-    obj: Any, match: Callable[[Any], bool], max_depth: int = 10, max_nodes: int = 20_000
-) -> list[Any]:
+def find_instances(obj: Any, match: Callable[[Any], bool], max_depth: int = 10, max_nodes: int = 20_000) -> list[Any]:
     """Every object reachable from ``obj`` (breadth first, each once) for which ``match`` is true.
 
     Args:

@@ -78,3 +78,60 @@ class LossRecorder:
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
         self.losses.append(float(sum(v for k, v in outputs.items() if "loss" in k)))
+
+
+# The libraries' shipped configs the README's block is pasted under.
+SHIPPED = {
+    "mmselfsup": {
+        "simclr": "selfsup/simclr/simclr_resnet50_8xb32-coslr-200e_in1k.py",
+        "byol": "selfsup/byol/byol_resnet50_16xb256-coslr-200e_in1k.py",
+        "simsiam": "selfsup/simsiam/simsiam_resnet50_8xb32-coslr-200e_in1k.py",
+        "mocov2": "selfsup/mocov2/mocov2_resnet50_8xb32-coslr-200e_in1k.py",
+        "mocov3": "selfsup/mocov3/mocov3_resnet50_8xb512-amp-coslr-100e_in1k.py",
+    },
+    "mmpretrain": {
+        "simclr": "simclr/simclr_resnet50_8xb32-coslr-200e_in1k.py",
+        "byol": "byol/byol_resnet50_16xb256-coslr-200e_in1k.py",
+        "simsiam": "simsiam/simsiam_resnet50_8xb32-coslr-200e_in1k.py",
+        "mocov2": "mocov2/mocov2_resnet50_8xb32-coslr-200e_in1k.py",
+        "mocov3": "mocov3/mocov3_resnet50_8xb512-amp-coslr-100e_in1k.py",
+    },
+}
+
+
+def user_config(folder: Path, library: str, method: str, body: str, name: str = "user") -> Path:
+    """A user config inheriting the library's shipped config, with ``body`` pasted at its end."""
+    path = folder / f"{name}_{library}_{method}.py"
+    path.write_text(f"_base_ = '{library}::{SHIPPED[library][method]}'\n\n{body}")
+    return path
+
+
+def train_block(folder: Path, library: str, method: str, block: str, data_root: Path, iters: int = 2):
+    """Train the library's ``method`` config with ``block`` pasted at its end (the Runner, ``iters`` iterations).
+
+    Returns ``(runner, losses, log)``: the Runner, the losses of each iteration and the text of the run's log.
+    """
+    from mmengine.hooks import Hook
+    from mmengine.runner import Runner
+
+    config = user_config(folder, library, method, block)
+    runner = Runner.from_cfg(small_config(config, folder / "work", data_root, iters=iters))
+    recorder = type("Recorder", (LossRecorder, Hook), {})()
+    runner.register_hook(recorder)
+    runner.train()
+    log = "".join(p.read_text() for p in sorted(Path(runner.log_dir).glob("*.log")))
+    return runner, recorder.losses, log
+
+
+def runner_error(config: Path, work_dir: Path) -> BaseException | None:
+    """The error building mmengine's Runner from ``config`` as it is (``tools/train.py``'s way) raises, or
+    ``None``. The switch runs before the model is built, so nothing is shrunk."""
+    from mmengine.runner import Runner
+
+    cfg = Config.fromfile(str(config))
+    cfg.work_dir = str(work_dir)
+    try:
+        Runner.from_cfg(cfg)
+    except Exception as err:
+        return err
+    return None

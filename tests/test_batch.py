@@ -10,6 +10,7 @@ from torchvision.transforms.v2 import functional as F
 
 from jointaug_plugins import JointRandomResizedCrop, JointViews
 from jointaug_plugins.batch import JointResizedCropBatch
+from jointaug_plugins.options import JointOptions, UnknownOptionError, UnsupportedOptionError
 
 
 def test_views_have_the_size_dtype_and_device_of_the_input():
@@ -24,7 +25,7 @@ def test_box_distribution_matches_the_per_image_path():
     _, batched = module.boxes(module.draw(3000), 60, 80)
     per_image = JointViews([JointRandomResizedCrop(8)] * 2, crop=0.0, seed=1)
     image = torch.zeros(3, 60, 80)
-    areas = [[r.params["area"] for r in per_image.call_with_draw(image)[1]] for _ in range(3000)]
+    areas = [[r.params["area"] for r in per_image.apply(image, records=True)[1]] for _ in range(3000)]
     ratio_batched = np.log(batched[:, 1] / batched[:, 0]).numpy()
     ratio_single = np.log(np.array(areas)[:, 1] / np.array(areas)[:, 0])
     assert stats.ks_2samp(ratio_batched, ratio_single).pvalue > 1e-3
@@ -65,6 +66,17 @@ def test_hflip_probability_and_bad_input():
         module(torch.zeros(3, 4, 4))
     with pytest.raises(ValueError, match="hflip"):
         JointResizedCropBatch(4, hflip=1.5)
+
+
+def test_the_joint_options_are_the_one_option_set():
+    with pytest.raises(UnknownOptionError) as one:
+        JointOptions.parse(blurr=0.0)
+    with pytest.raises(UnknownOptionError) as err:
+        JointResizedCropBatch(4, blurr=0.0)
+    assert str(err.value) == str(one.value)
+    with pytest.raises(UnsupportedOptionError, match=r"JointResizedCropBatch cannot honour reproducible=True: forward"):
+        JointResizedCropBatch(4, reproducible=True, seed=0)
+    assert JointResizedCropBatch(4, (0.2, 1.0), (1.0, 1.0), 0.5, crop=-1.0).spec.beta == -1.0  # positional: size..hflip
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")

@@ -107,5 +107,5 @@ class TestJointTransformContract:
     def test_in_a_coordinator_both_views_take_the_joint_draw(self, kind):
         views = JointViews([FACTORIES[kind](), FACTORIES[kind]()], **{"crop": None, kind: -0.5}, seed=0)
         for _ in range(5):
-            _, records = views.call_with_draw(self.image)
+            _, records = views.apply(self.image, records=True)
             assert [(r.view, r.kind, r.joint, r.pair) for r in records] == [(0, kind, True, 0), (1, kind, True, 0)]

@@ -14,6 +14,7 @@ from helpers_images import coordinate_image
 from jointaug_plugins.adapters.dali import DALIView, JointDALIViews
 from jointaug_plugins.boxes import crop_box
 from jointaug_plugins.draw import unbatch
+from jointaug_plugins.options import JointOptions, UnknownOptionError, UnsupportedOptionError
 from jointaug_plugins.sampling import independent_ratio_sf, joint_ratio_sf
 from jointaug_plugins.spec import JointSpec
 
@@ -72,6 +73,15 @@ def test_bad_arguments_are_refused_naming_them():
         JointDALIViews([DALIView(8)] * 2, decode="roi")
     with pytest.raises(ValueError, match="blur is switched on but no view holds a blur transform"):
         JointDALIViews([DALIView(8)] * 2, blur=0.0)  # no view blurs: JointBlur would do nothing
+    with pytest.raises(UnknownOptionError) as one:
+        JointOptions.parse(blurr=0.0)
+    with pytest.raises(UnknownOptionError) as err:
+        JointDALIViews([DALIView(8)] * 2, blurr=0.0)
+    assert str(err.value) == str(one.value)  # the one message of every entry point
+    with pytest.raises(UnsupportedOptionError, match="DALI cannot honour reproducible=True: a DALI pipeline's"):
+        JointDALIViews([DALIView(8)] * 2, reproducible=True, seed=0)
+    views = JointDALIViews([DALIView(8)] * 4, seed=0, layout=[2, 2], multicrop="both")
+    assert views.pairs == [(0, 1), (2, 3)] and views.options == JointOptions.parse(seed=0, multicrop="both")
 
 
 # --------------------------------------------------------------------------------------------------

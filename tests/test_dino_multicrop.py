@@ -9,8 +9,8 @@ from PIL import Image
 
 from jointaug_plugins import JointMultiCrop, JointSpec, multicrop_pairs
 from jointaug_plugins.adapters.dino import DataAugmentationDINO
+from jointaug_plugins.options import JointOptions, UnknownOptionError
 from jointaug_plugins.sampling import independent_ratio_sf, joint_ratio_sf
-from jointaug_plugins.transforms.multicrop import multicrop_mode
 
 
 def _image(seed: int = 0, size=(120, 160)) -> Image.Image:
@@ -23,7 +23,7 @@ def _pair_ratios(transform: JointMultiCrop, pairs: list[tuple[int, int]], n: int
     image = _image()
     ratios = []
     for _ in range(n):
-        _, records = transform.call_with_draw(image)
+        _, records = transform.apply(image, records=True)
         areas = {r.view: r.params["area"] for r in records if r.kind == "crop"}
         ratios.append([areas[b] / areas[a] for a, b in pairs])
     return np.asarray(ratios)
@@ -50,15 +50,36 @@ def test_multicrop_option_and_bad_modes():
     transform = JointMultiCrop(32, 16, 2, crop={"beta": 0.0}, multicrop="local")
     assert transform.pairs == [(2, 3)] and transform.multicrop == "local"
     assert JointMultiCrop(32, 16, 2).multicrop == "global"  # None: DINO's global pair
-    with pytest.raises(ValueError, match=r"multicrop must be null or one of global, local, both; got 'all'"):
+    with pytest.raises(ValueError, match=r"multicrop must be one of 'global', 'local', 'both'; got 'all'"):
         JointMultiCrop(32, 16, 2, multicrop="all")
     # One way to say it: the mode is not a crop option.
     with pytest.raises(ValueError, match=r"crop has unknown option\(s\) joint; valid keys: beta, margin, sigma"):
         JointMultiCrop(32, 16, 2, crop={"beta": 0.0, "joint": "local"})
-    assert multicrop_mode(None) == "global" and multicrop_mode(None, default=None) is None
-    assert multicrop_mode("both", default=None) == "both"
-    with pytest.raises(ValueError, match=r"jointaug\.multicrop must be null or one of global, local, both"):
-        multicrop_mode(True, default=None, name="jointaug.multicrop")
+    # The one parser: on a multi-crop layout None means "global" (one default policy); elsewhere consecutive pairs.
+    assert JointOptions.parse().pairs_for([2, 6]) == [(0, 1)]
+    assert JointOptions.parse(multicrop="both").pairs_for([2, 5]) == [(0, 1), (2, 3), (4, 5)]
+    assert JointOptions.parse(multicrop="local").pairs_for([2, 6]) == [(2, 3), (4, 5), (6, 7)]
+    assert JointOptions.parse().pairs_for([1, 1]) == [(0, 1)]  # BYOL's two pipelines are not multi-crop
+    with pytest.raises(ValueError, match=r"multicrop='both' needs a multi-crop layout"):
+        JointOptions.parse(multicrop="both").pairs_for([2])
+    with pytest.raises(ValueError, match=r"multicrop must be one of 'global', 'local', 'both'; got True"):
+        JointOptions.parse(multicrop=True)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda **k: JointMultiCrop(32, 16, 2, **k), lambda **k: DataAugmentationDINO((0.4, 1.0), (0.05, 0.4), 2, **k)],
+    ids=["JointMultiCrop", "DataAugmentationDINO"],
+)
+def test_multicrop_doors_parse_the_one_option_set(make):
+    with pytest.raises(UnknownOptionError) as one:
+        JointOptions.parse(blurr=0.0)
+    with pytest.raises(UnknownOptionError) as err:
+        make(blurr=0.0)
+    assert str(err.value) == str(one.value)
+    views = make(reproducible=True, seed=0, blur=0.0)  # every key it can honour is taken
+    assert views.options == JointOptions.parse(reproducible=True, seed=0, blur=0.0)
+    assert views.layout == [2, 2] and views.pairs == [(0, 1)]
 
 
 @pytest.mark.parametrize("mode", ["global", "local", "both", None])

@@ -14,8 +14,10 @@ import torch
 from helpers_images import coordinate_image
 from torchvision import transforms as T
 
+from jointaug_plugins import sample_index
 from jointaug_plugins.adapters import dinov2, dinov3
 from jointaug_plugins.boxes import sample_crop_box_pairs
+from jointaug_plugins.options import JointOptions, UnknownOptionError
 from jointaug_plugins.spec import JointSpec
 
 GLOBAL, LOCAL = (0.32, 1.0), (0.05, 0.32)
@@ -36,6 +38,27 @@ def test_output_structure_and_attributes_are_upstreams(name):
     for attribute in ATTRIBUTES:
         assert hasattr(aug, attribute), attribute
     assert type(aug.geometric_augmentation_global.transforms[0]).__name__ == "JointRandomResizedCrop"
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_joint_options_are_the_one_option_set(name):
+    with pytest.raises(UnknownOptionError) as one:
+        JointOptions.parse(blurr=0.0)
+    with pytest.raises(UnknownOptionError) as err:
+        MODULES[name].DataAugmentationDINO(GLOBAL, LOCAL, 2, blurr=0.0)
+    assert str(err.value) == str(one.value)  # the one message of every entry point
+    aug = MODULES[name].DataAugmentationDINO(GLOBAL, LOCAL, 2, 32, 16, reproducible=True, seed=0)
+    views = aug.joint.views()
+    assert views.options == JointOptions.parse(reproducible=True, seed=0) and views.layout == [2, 2]
+    assert views.pairs == [(0, 1)]  # multi-crop: the one default policy, the global pair
+    image, made = coordinate_image(), []
+    for index in (7, 7, 8):
+        with sample_index(index):
+            out = aug(image)
+        made.append(out["global_crops"] + out["local_crops"])
+    # The views are a function of (seed, epoch, index): the same index gives the same views, another differs.
+    assert all(torch.equal(a, b) for a, b in zip(made[0], made[1]))
+    assert not torch.equal(made[0][0], made[2][0])
 
 
 def test_dinov3_options_keep_upstreams_outputs():

@@ -68,7 +68,7 @@ def test_apply_replays_a_recorded_draw_exactly(options):
 def test_a_draw_is_size_free_so_a_resize_before_the_crop_still_works():
     views = JointViews([T.Compose([T.Resize(40), JointRandomResizedCrop(8)]), JointRandomResizedCrop(8)], crop=0.0)
     draw = views.draw(torch.Generator().manual_seed(0))
-    out, records = views.apply_with_records(_image(100, 120), draw)
+    out, records = views.apply(_image(100, 120), draw, records=True)
     assert [tuple(v.shape) for v in out] == [(3, 8, 8), (3, 8, 8)]
     first, second = (r.params for r in records)
     # Each view turned the same area fractions into boxes on the size it saw (40x48 and 100x120).
@@ -99,7 +99,7 @@ def test_batched_boxes_equal_per_image_boxes():
     boxes, areas = module.boxes(module.views.draw_from_uniforms(u), 37, 91)
     image = torch.zeros(1, 37, 91)
     for i in range(300):
-        _, records = per_image.apply_with_records(image, per_image.draw_from_uniforms(u[i].tolist()))
+        _, records = per_image.apply(image, per_image.draw_from_uniforms(u[i].tolist()), records=True)
         for view, record in enumerate(records):
             p = record.params
             assert boxes[i, view].tolist() == [p["top"], p["left"], p["height"], p["width"]]
@@ -112,6 +112,7 @@ def test_a_draw_round_trips_through_pickle_and_asdict():
     assert pickle.loads(pickle.dumps(draw)) == draw
     tree = dataclasses.asdict(draw)
     assert tree["views"][0]["slices"][0]["joint"] in (True, False)
+    assert all(type(view["seed"]) is int and 0 <= view["seed"] < 2**63 for view in tree["views"])
     assert isinstance(draw, ImageDraw) and isinstance(draw.views[0].slices[0], CropDraw)
     assert all(isinstance(a, float) for a in draw.views[0].slices[0].areas)
 

@@ -71,7 +71,7 @@ def check_summary(summary: DrawSummary, images: int, tol: float = 0.06) -> None:
 
 def test_pair_log_ratios_match_records():
     jv = JointViews([JointRandomResizedCrop(8), JointRandomResizedCrop(8), JointRandomResizedCrop(8)], crop=0.0, seed=1)
-    _, records = jv.call_with_draw(make_image(1))
+    _, records = jv.apply(make_image(1), records=True)
     ratios = pair_log_ratios(records)
     assert len(ratios) == 1  # view 2 is unpaired
     kind, joint, t, beta = ratios[0]

@@ -50,12 +50,14 @@ from jointaug_plugins.adapters.lightly import (
     LightlyJointGaussianBlur,
     jointify,
 )
+from jointaug_plugins.options import DEFAULTS, JointOptions, UnknownOptionError
 from jointaug_plugins.registry import plugin_manager
 from jointaug_plugins.sampling import independent_ratio_sf, joint_ratio_sf
 from jointaug_plugins.walk import iter_transforms
 
 SIZE = 16
-OURS = ("crop", "blur", "color", "crop_or_blur", "seed", "reproducible")
+# The joint options every door shows after lightly's arguments: the one option set's keys, then **options.
+OURS = (*DEFAULTS, "options")
 
 
 def backbone() -> torch.nn.Module:
@@ -196,7 +198,7 @@ def _recorded_ratios(transform, images) -> np.ndarray:
     """Crop area ratio view 1 / view 0 of each image, from the draws recorded while making its views."""
     ratios = []
     for image in images:
-        views, records = transform.call_with_draw(image)
+        views, records = transform.apply(image, records=True)
         assert len(views) == 2 and views[0].shape == (3, SIZE, SIZE)
         areas = {r.view: r.params["area"] for r in records if r.kind == "crop"}
         ratios.append(areas[1] / areas[0])
@@ -252,7 +254,7 @@ def test_produced_views_show_the_joint_relation(beta):
     expected = independent_ratio_sf(2, 0.08, 1.0) if beta is None else joint_ratio_sf(2, 0.08, 1.0, JointSpec(beta))
     assert abs(p - expected) < 0.03, (p, expected)
     if beta is None:
-        assert transform.call_with_draw(image)[1] == []
+        assert transform.apply(image, records=True)[1] == []
 
 
 # --------------------------------------------------------------------------------------------------
@@ -274,12 +276,13 @@ RECIPES = [
 def test_recipe_has_lightlys_signature_plus_joint_options(ours, theirs):
     mine = inspect.signature(ours).parameters
     lightly_params = list(inspect.signature(theirs).parameters.values())
-    extras = OURS + (("multicrop",) if ours is JointDINOTransform else ())
-    shape = [(p.name, p.kind, p.default) for p in mine.values() if p.name not in extras]
+    shape = [(p.name, p.kind, p.default) for p in mine.values() if p.name not in OURS]
     assert shape == [(p.name, p.kind, p.default) for p in lightly_params]
-    assert all(mine[name].kind is inspect.Parameter.KEYWORD_ONLY for name in extras)
-    assert mine["crop"].default == 0.0 and mine["blur"].default is None and mine["color"].default is None
-    assert mine["seed"].default is None and mine["reproducible"].default is False
+    # Then the joint options, read from the one option set (names and defaults), and **options (plugin kinds).
+    assert list(mine)[len(lightly_params) :] == list(OURS)
+    assert {k: mine[k].default for k in DEFAULTS} == DEFAULTS
+    assert all(mine[name].kind is inspect.Parameter.KEYWORD_ONLY for name in DEFAULTS)
+    assert mine["options"].kind is inspect.Parameter.VAR_KEYWORD
 
 
 def _type_names(view) -> list[str]:
@@ -359,6 +362,36 @@ def test_bad_options_are_refused_with_their_name(kwargs, error, match):
         JointSimCLRTransform(input_size=SIZE, **kwargs)
 
 
+def _lightly_doors():
+    views = LT.SimCLRTransform(input_size=SIZE).transforms
+    return {
+        "JointMultiViewTransform": lambda **k: JointMultiViewTransform(views, **k),
+        "JointSimCLRTransform": lambda **k: JointSimCLRTransform(input_size=SIZE, **k),
+        "JointBYOLTransform": lambda **k: JointBYOLTransform(**k),
+        "JointDINOTransform": lambda **k: JointDINOTransform(n_local_views=2, **k),
+        "JointCollateFunction": lambda **k: JointCollateFunction(LT.SimCLRViewTransform(input_size=SIZE), **k),
+        "JointCollateFunction(multi-view)": lambda **k: JointCollateFunction(LT.SimCLRTransform(input_size=SIZE), **k),
+        "JointSimCLRCollateFunction": lambda **k: JointSimCLRCollateFunction(input_size=SIZE, **k),
+        "JointMoCoCollateFunction": lambda **k: JointMoCoCollateFunction(input_size=SIZE, **k),
+        "JointDINOCollateFunction": lambda **k: adapter.JointDINOCollateFunction(n_local_views=2, **k),
+    }
+
+
+@pytest.mark.parametrize("door", list(_lightly_doors()))
+def test_every_lightly_door_parses_the_one_option_set(door):
+    make = _lightly_doors()[door]
+    with pytest.raises(UnknownOptionError) as one:
+        JointOptions.parse(blurr=0.0)
+    with pytest.raises(UnknownOptionError) as err:
+        make(blurr=0.0)
+    assert str(err.value) == str(one.value)  # the one message, naming 'blur' and every valid key
+    joint = make(reproducible=True, seed=0)  # every key it can honour is taken
+    views = getattr(joint, "joint_views", None) or joint.joint_transform.joint_views
+    assert views.options == JointOptions.parse(reproducible=True, seed=0)
+    if "DINO" in door:  # multi-crop: one default policy, the global pair
+        assert views.layout == [2, 2] and views.pairs == [(0, 1)]
+
+
 # --------------------------------------------------------------------------------------------------
 # jointify: any lightly multi-view transform
 # --------------------------------------------------------------------------------------------------
@@ -379,7 +412,7 @@ def test_jointify_user_built_transform_with_lightly_blur_keeps_the_original():
     blurs = [next(t for t in iter_transforms(v) if isinstance(t, LightlyJointGaussianBlur)) for v in joint.transforms]
     assert [(b.sigma, b.p) for b in blurs] == [((0.2, 1.5), 0.3), ((0.2, 1.5), 0.9)]
     assert isinstance(base.transforms[0].transforms[1], LT.GaussianBlur)
-    views_out, records = joint.call_with_draw(textured_image(np.random.default_rng(1), 70, 90))
+    views_out, records = joint.apply(textured_image(np.random.default_rng(1), 70, 90), records=True)
     assert [v.shape for v in views_out] == [(3, SIZE, SIZE)] * 2
     assert {(r.kind, r.joint) for r in records} >= {("crop", True)}
 
@@ -441,7 +474,7 @@ def test_jointify_v2_detcon_crops_image_and_mask_with_the_joint_boxes():
 
     joint = jointify(LT.DetConSTransform(mask_fn=segment, input_size=SIZE, hf_prob=0.0), crop=0.0, seed=0)
     assert isinstance(joint, LT.MultiViewTransformV2)
-    views, records = joint.call_with_draw(image)
+    views, records = joint.apply(image, records=True)
     boxes = {r.view: r.params for r in records if r.kind == "crop"}
     assert {r.joint for r in records if r.kind == "crop"} == {True} and set(boxes) == {0, 1}
     for k, (img, mask) in enumerate(views):
@@ -457,7 +490,7 @@ def test_jointify_vicregl_grids_follow_the_joint_crops():
     base = LT.VICRegLTransform(global_crop_size=SIZE, local_crop_size=8, n_local_views=2, global_grid_size=4)
     joint = jointify(base, crop=0.0, seed=0)
     assert isinstance(joint, adapter.JointImageGridTransform)
-    out, records = joint.call_with_draw(textured_image(np.random.default_rng(4), 80, 90))
+    out, records = joint.apply(textured_image(np.random.default_rng(4), 80, 90), records=True)
     assert [tuple(o.shape) for o in out] == [(3, SIZE, SIZE)] * 2 + [(3, 8, 8)] * 2 + [(4, 4, 2)] * 2 + [(3, 3, 2)] * 2
     crops = [r for r in records if r.kind == "crop"]
     assert [r.view for r in crops] == [0, 1, 2, 3] and all(r.joint for r in crops)
@@ -493,7 +526,7 @@ def test_joint_collate_function_contract_and_pairs():
     assert x0.shape == x1.shape == (5, 3, SIZE, SIZE)
     assert labels.dtype == torch.int64 and labels.tolist() == [0, 1, 0, 1, 0]
     assert names == [f"img_{i}.png" for i in range(5)]
-    _, records = collate.joint_transform.call_with_draw(_batch(1)[0][0])
+    _, records = collate.joint_transform.apply(_batch(1)[0][0], records=True)
     assert [(r.view, r.pair, r.joint) for r in records if r.kind == "crop"] == [(0, 0, True), (1, 0, True)]
     # A multi-view transform gives lightly's MultiViewCollateFunction layout: a list of N batches.
     multi = JointCollateFunction(LT.SimCLRTransform(input_size=SIZE), crop=0.0)
@@ -594,5 +627,5 @@ def test_pickled_transform_reproduces_with_its_seed():
     image = Image.fromarray(np.full((50, 60, 3), 128, np.uint8))
     transform = JointSimCLRTransform(input_size=SIZE, crop=0.0, seed=5)
     restored = pickle.loads(pickle.dumps(transform))
-    first = [r.params for r in transform.call_with_draw(image)[1]]
-    assert first == [r.params for r in restored.call_with_draw(image)[1]]
+    first = [r.params for r in transform.apply(image, records=True)[1]]
+    assert first == [r.params for r in restored.apply(image, records=True)[1]]

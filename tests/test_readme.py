@@ -2,8 +2,9 @@
 
 Python blocks run in a fresh interpreter per chain (a block and the ``continues`` blocks after it), in
 a folder holding ``images/`` (generated photographs-like images), so a plugin a block registers or a
-worker it starts cannot leak into other tests. mm-config blocks are pasted into configs based on the
-libraries' shipped files in ``test_mm_switch.py`` / ``test_mmselfsup.py``; solo-defaults blocks in
+worker it starts cannot leak into other tests. The mm-config block of each library is pasted verbatim at the
+end of configs based on its shipped SimCLR and SimSiam files and trained here by mmengine's Runner (the
+schedule block and the README's mm mistakes in ``test_mm_switch.py``); solo-defaults blocks in
 ``test_solo*.py``.
 """
 
@@ -105,3 +106,28 @@ def test_make_targets_exist_and_demo_runs(block, tmp_path):
             done = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=600)
             assert done.returncode == 0, done.stderr[-3000:]
             assert len(list((tmp_path / "demo").glob("*.png"))) >= 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["simclr", "simsiam"])
+@pytest.mark.parametrize("block", [b for b in of_kind("mm-config") if len(b.args) == 1], ids=lambda b: b.args[0])
+def test_mm_config_blocks_train_verbatim(block, method, tmp_path):
+    """The README's mm block, one line, pasted under the library's own config: joint views, trained by the
+    Runner, the base's hooks kept (SimSiam's SimSiamHook), the log saying what is joint."""
+    import math
+
+    library = block.args[0]
+    pytest.importorskip(library)
+    from mm_runner import train_block
+
+    assert len(block.text.strip().splitlines()) == 1, "the mm switch is one line"
+    data_root = write_image_folder(tmp_path / "images", 8, size=(48, 64))
+    runner, losses, log = train_block(tmp_path, library, method, block.text, data_root)
+    assert len(losses) == 2 and all(math.isfinite(loss) for loss in losses)
+    steps = [type(t).__name__ for t in runner.train_dataloader.dataset.pipeline.transforms]
+    assert "JointMultiView" in steps
+    hooks = [type(h).__name__ for h in runner.hooks]
+    assert "JointEpochHook" in hooks and (method != "simsiam" or "SimSiamHook" in hooks)
+    table = log.split("Hooks will be executed in the following order:", 1)[1].split(" - mmengine - ", 1)[0]
+    assert "JointEpochHook" in table  # in mmengine's own hook table
+    assert "[jointaug] joint views on (crop β=0), pairs [(0, 1)]" in log

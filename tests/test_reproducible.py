@@ -40,7 +40,7 @@ SCHEDULE = {"beta": {"start": 2.0, "shape": "step", "steps": [[1, -2.0], [3, 0.5
 
 
 def make_views(reproducible: bool = True, seed: int | None = SEED, crop=-1.0) -> JointViews:
-    """Joint crops and blurs, plus a flip that draws from torch's global generator."""
+    """Joint crops and blurs, plus a flip that draws from torch's global generator (seeded per view by the draw)."""
     blur = JointGaussianBlur(sigma=(0.1, 2.0), p=0.5)
     view = v2.Compose([v2.ToImage(), JointRandomResizedCrop(12), v2.RandomHorizontalFlip(), blur])
     return JointViews([view, view], crop=crop, blur=0.0, seed=seed, reproducible=reproducible)
@@ -142,7 +142,7 @@ def test_mistakes_are_named():
 
 def test_lightly_recipe_with_an_indexed_dataset(tmp_path):
     """lightly's own random transforms (colour jitter, grayscale) reproduce too: they draw from the generators
-    the coordinator seeds per image."""
+    the coordinator seeds per view with the draw's seeds, which come from the (seed, epoch, index) key."""
     pytest.importorskip("lightly")
     from lightly.data import LightlyDataset
 

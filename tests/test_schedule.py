@@ -103,7 +103,7 @@ def test_the_draw_takes_the_beta_of_the_epoch_set():
         assert draw.betas == {"crop": beta} and draw.epoch == epoch
     assert views.draw(epoch=1).betas == {"crop": -2.0}  # an explicit epoch wins
     # The records carry the β in force, which the draw log sums.
-    _, records = views.call_with_draw(make_image(0))
+    _, records = views.apply(make_image(0), records=True)
     assert {r.beta for r in records} == {0.5}
     with pytest.raises(ValueError, match="epoch must be an int >= 0"):
         set_epoch(-1)

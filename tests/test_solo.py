@@ -18,13 +18,12 @@ pytest.importorskip("hydra")
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from jointaug_plugins import JointSpec
+from jointaug_plugins import JointOptions, JointSpec
 from jointaug_plugins.adapters.solo import (
     JointAugCallback,
     build_pretrain_transform,
-    parse_jointaug,
+    parse_block,
     solo_available,
-    view_pairs,
 )
 from jointaug_plugins.sampling import independent_ratio_sf, joint_ratio_sf
 
@@ -57,7 +56,7 @@ def _crop_ratios(transform, pairs, n: int, size=(96, 128)) -> np.ndarray:
     image = make_image(0, size)
     ratios = []
     for _ in range(n):
-        _, records = transform.call_with_draw(image)
+        _, records = transform.apply(image, records=True)
         areas = {r.view: r.params["area"] for r in records if r.kind == "crop"}
         ratios.append([areas[b] / areas[a] for a, b in pairs])
     return np.asarray(ratios)
@@ -105,7 +104,7 @@ def test_multicrop_yaml_selects_global_and_or_local_pairs(mode):
     cfg.jointaug.multicrop = mode
     cfg.jointaug.seed = 0
     transform = build_pretrain_transform(cfg)
-    assert transform.pairs == view_pairs([2, 6], mode)
+    assert transform.pairs == JointOptions.parse(multicrop=mode).pairs_for([2, 6])
     ratios = _drawn_box_ratios(transform, [(0, 1), (2, 3)], 3000, size=(40, 48))
     glob = joint_ratio_sf(2, 0.4, 1.0, JointSpec(0.0)) if mode != "local" else independent_ratio_sf(2, 0.4, 1.0)
     loc = joint_ratio_sf(2, 0.05, 0.4, JointSpec(0.0)) if mode != "global" else independent_ratio_sf(2, 0.05, 0.4)
@@ -123,20 +122,25 @@ def test_each_view_keeps_its_own_entry():
 
 
 def test_bad_input_jointaug_block():
-    with pytest.raises(ValueError, match=r"unknown key\(s\) crp; valid keys: crop, blur, color"):
-        parse_jointaug({"crp": 0.0})
-    with pytest.raises(ValueError, match=r"jointaug\.crop has unknown option"):
-        parse_jointaug({"crop": {"beta": 0.0, "bta": 1}})
-    with pytest.raises(TypeError, match=r"jointaug\.crop"):
-        parse_jointaug({"crop": "zero"})
-    with pytest.raises(ValueError, match=r"jointaug\.multicrop must be null or one of global, local, both"):
-        parse_jointaug({"crop": 0.0, "multicrop": "all"})
+    """The block is read by the one parser: the messages of every entry point."""
+    valid = "valid options: crop, blur, color, pairs, multicrop, crop_or_blur, seed, reproducible"
+    with pytest.raises(ValueError, match=rf"unknown joint option 'crp' \(did you mean 'crop'\?\); {valid}"):
+        parse_block({"crp": 0.0})
+    with pytest.raises(ValueError, match=r"crop has unknown option\(s\) bta"):
+        parse_block({"crop": {"beta": 0.0, "bta": 1}})
+    with pytest.raises(TypeError, match=r"crop must be None"):
+        parse_block({"crop": "zero"})
+    with pytest.raises(ValueError, match=r"multicrop must be one of 'global', 'local', 'both'; got 'all'"):
+        parse_block({"crop": 0.0, "multicrop": "all"})
     # The mode is a top-level key, not a crop option.
-    with pytest.raises(ValueError, match=r"jointaug\.crop has unknown option\(s\) joint; valid keys: beta, margin"):
-        parse_jointaug({"crop": {"beta": 0.0, "joint": "local"}})
-    assert parse_jointaug(None) is None and parse_jointaug({"crop": None}) is None
-    assert parse_jointaug({"crop": {"beta": 0.0}, "multicrop": None})["multicrop"] is None
-    assert parse_jointaug({"crop": 0.0, "multicrop": "local"})["multicrop"] == "local"
+    with pytest.raises(ValueError, match=r"crop has unknown option\(s\) joint; valid keys: beta, margin"):
+        parse_block({"crop": {"beta": 0.0, "joint": "local"}})
+    with pytest.raises(ValueError, match=r"solo-learn cannot honour reproducible=True: solo-learn's main_pretrain"):
+        parse_block({"reproducible": True, "seed": 0})
+    assert parse_block(None) is None and parse_block({"crop": None}).switched_on == ()
+    assert parse_block({}).switched_on == ("crop",)  # an absent crop key: JointCrop(0), the one default policy
+    assert parse_block({"crop": {"beta": 0.0}, "multicrop": None}).multicrop is None
+    assert parse_block({"crop": 0.0, "multicrop": "local"}).multicrop == "local"
     # DALI has no equalization: under data.format: dali an entry that asks for it is refused, naming it.
     cfg = _compose(CONFIGS / "cifar" / "simclr_jointcrop.yaml")
     cfg.data.format = "dali"
@@ -186,7 +190,7 @@ def test_callback_replaces_full_transform_pipeline_in_the_running_script(tmp_pat
 @pytest.mark.parametrize(
     "override, message",
     [
-        (["+jointaug.crp=0.0"], "unknown key(s) crp"),
+        (["+jointaug.crp=0.0"], "unknown joint option 'crp' (did you mean 'crop'?)"),
         (["data.format=dali", "augmentations.0.equalization.prob=0.2"], "DALI has no equalization"),
     ],
 )

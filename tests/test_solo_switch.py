@@ -9,8 +9,11 @@ solo-learn's ``main_pretrain.py`` does runs in a subprocess, with Lightning, end
 
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
+import types
+import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -26,7 +29,7 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from torch.utils.data import DataLoader
 
-from jointaug_plugins import JointSpec
+from jointaug_plugins import JointSpec, UnknownOptionError, UnsupportedOptionError
 from jointaug_plugins.adapters.solo import build_pretrain_transform, check_config
 from jointaug_plugins.adapters.solo.guard import JointAugMissingError, check_trainer
 from jointaug_plugins.sampling import joint_ratio_sf
@@ -108,7 +111,7 @@ def p_ratio_gt_2(transform, pairs=((0, 1),), n: int = 1000) -> np.ndarray:
     image = make_image(0, (96, 128))
     ratios = []
     for _ in range(n):
-        _, records = transform.call_with_draw(image)
+        _, records = transform.apply(image, records=True)
         areas = {r.view: r.params["area"] for r in records if r.kind == "crop"}
         ratios.append([areas[b] / areas[a] for a, b in pairs])
     return np.mean(np.asarray(ratios) > 2, axis=0)
@@ -135,7 +138,7 @@ def test_each_option_registers_the_callback_beside_solos_hydra_block(tmp_path, o
     cfg = compose_recipe(write_recipe(tmp_path, switch=option, above_self=above_self, augmentations=aug))
     assert cfg.hydra.callbacks.jointaug._target_ == TARGET
     assert cfg.hydra.output_subdir is None and cfg.hydra.run.dir == "."
-    assert set(cfg.jointaug) == {"crop", "blur", "color", "crop_or_blur", "multicrop", "seed"}
+    assert set(cfg.jointaug) == {"crop", "blur", "color", "crop_or_blur", "pairs", "multicrop", "seed"}
     assert cfg.hydra.runtime.choices.jointaug == option
     assert check_config(cfg) is not None
 
@@ -189,7 +192,7 @@ def test_a_beta_schedule_and_the_published_preset_from_the_yaml(tmp_path):
     assert build_pretrain_transform(line).specs["crop"].at(5).beta == -1.0
     published = build_pretrain_transform(compose_recipe(write_recipe(tmp_path, name="c"), "jointaug.crop=published"))
     assert published.specs["crop"] == JointSpec(beta=0.0, margin=0.1, options={"fallback": "whole"})
-    with pytest.raises(ValueError, match=r"jointaug\.crop: beta: a linear β schedule needs start, end and epochs"):
+    with pytest.raises(ValueError, match=r"crop: beta: a linear β schedule needs start, end and epochs"):
         build_pretrain_transform(compose_recipe(write_recipe(tmp_path, name="d"), "jointaug.crop.beta={start:2}"))
 
 
@@ -274,9 +277,9 @@ def test_guard_is_a_lightning_external_callback(tmp_path, package):
 
 def test_a_misspelled_key_raises(tmp_path):
     cfg = compose_recipe(write_recipe(tmp_path), "+jointaug.crp=0.0")
-    with pytest.raises(ValueError, match=r"unknown key\(s\) crp; valid keys: crop, blur, color"):
+    with pytest.raises(ValueError, match=r"unknown joint option 'crp' \(did you mean 'crop'\?\); valid options: crop"):
         check_config(cfg)
-    with pytest.raises(ValueError, match=r"jointaug\.crop has unknown option\(s\) bta"):
+    with pytest.raises(ValueError, match=r"crop has unknown option\(s\) bta"):
         build_pretrain_transform(compose_recipe(write_recipe(tmp_path, name="b"), "+jointaug.crop.bta=1"))
 
 
@@ -306,7 +309,8 @@ def test_joint_blur_where_no_view_blurs_raises(tmp_path, option):
 
 
 def test_joint_blur_on_some_pairs_only_warns(tmp_path):
-    cfg = compose_recipe(write_recipe(tmp_path, switch="blur", augmentations="half_blur"))
+    # Two entries of two crops are a multi-crop layout (its global pair by default): ask for both sides.
+    cfg = compose_recipe(write_recipe(tmp_path, switch="blur", augmentations="half_blur"), "jointaug.multicrop=both")
     with pytest.warns(UserWarning, match=r"jointaug\.blur has no effect on pair\(s\) \[\(2, 3\)\]"):
         build_pretrain_transform(cfg)
 
@@ -319,13 +323,13 @@ def test_joint_color_without_colour_jitter_raises(tmp_path):
 
 def test_an_unpaired_view_warns(tmp_path):
     cfg = compose_recipe(write_recipe(tmp_path, augmentations="three_views"))
-    with pytest.warns(UserWarning, match=r"view\(s\) \[2\] of 3 are left unpaired"):
+    with pytest.warns(UserWarning, match=r"view\(s\) \[2\] of 3 are in no pair and draw independently"):
         build_pretrain_transform(cfg)
 
 
 def test_a_multicrop_option_on_a_single_entry_recipe_raises(tmp_path):
     cfg = compose_recipe(write_recipe(tmp_path, switch="multicrop_global"))
-    with pytest.raises(ValueError, match="needs two augmentation entries, global then local; got 1"):
+    with pytest.raises(ValueError, match=r"multicrop='global' needs a multi-crop layout.*laid out as \[2\]"):
         build_pretrain_transform(cfg)
 
 
@@ -336,12 +340,160 @@ def test_a_body_value_replaced_by_the_group_raises(tmp_path):
     assert cfg.jointaug.crop.beta == 0.0  # what hydra does: the group, merged after _self_, wins
     with pytest.raises(ValueError, match=r"sets jointaug\.crop\.beta: -1\.0 \(in effect: 0\.0\).*above `- _self_`"):
         build_pretrain_transform(cfg)
-    assert check_config(compose_recipe(path, "jointaug.crop.beta=-1.0")).get("crop").beta == -1.0  # CLI is fine
+    assert check_config(compose_recipe(path, "jointaug.crop.beta=-1.0")).specs["crop"].beta == -1.0  # CLI is fine
     assert check_config(compose_recipe(path, hydra_node=False)) is not None  # no hydra node: no file to compare
     # The group added on the command line instead of the line is merged after _self_ too.
     cli_group = write_recipe(tmp_path, name="cli", switch=None, body="jointaug:\n  crop:\n    beta: -1.0\n")
     with pytest.raises(ValueError, match=r"the group line `\+jointaug=crop \(command line\)`"):
         check_config(compose_recipe(cli_group, "+jointaug=crop"))
+
+
+# --- the README's mistakes: jointaug verify stops where training stops, with the same error -----------------
+
+_MAIN_PRETRAIN = '''
+"""What solo-learn's main_pretrain.py does with its views (solo-learn 1.0.6), solo's own names as stand-ins
+(solo-learn is not installed here); the hydra callback replaces these names in the running script."""
+from jointaug_plugins.adapters.solo import build_view_pipeline as build_transform_pipeline
+
+
+class NCropAugmentation:
+    def __init__(self, transform, num_crops):
+        self.transform, self.num_crops = transform, num_crops
+
+
+class FullTransformPipeline:
+    def __init__(self, transforms):
+        self.transforms = transforms
+
+
+def build_transform_pipeline_dali(dataset, cfg, dali_device):
+    return ("solo's own DALI entry", dataset, dali_device)
+
+
+def build_views(cfg):
+    if cfg.data.format == "dali":
+        build = lambda aug: build_transform_pipeline_dali(cfg.data.dataset, aug, dali_device=cfg.dali.device)
+    else:
+        build = lambda aug: build_transform_pipeline(cfg.data.dataset, aug)
+    return FullTransformPipeline([NCropAugmentation(build(aug), aug.num_crops) for aug in cfg.augmentations])
+'''
+
+_DALI = "dali:\n  device: cpu\n"
+_BLOCK = "jointaug:\n  crop: {beta: 0.0}\n"
+_MISSING = "solo-learn ignores a `jointaug:` block by itself"
+_UNKNOWN = "unknown joint option 'blurr' (did you mean 'blur'?)"
+# (id, write_recipe arguments, overrides, the error both must stop with (None: none), what the README quotes)
+MISTAKES = [
+    ("block_without_line", {"switch": None, "body": _BLOCK}, [], JointAugMissingError, _MISSING),
+    ("body_value_below_self", {"above_self": False, "body": "jointaug:\n  crop:\n    beta: -1.0\n"}, [], ValueError,
+     "is merged after `- _self_` in `defaults:`"),
+    ("misspelled_in_body", {"body": "jointaug:\n  blurr: 0.0\n"}, [], UnknownOptionError, _UNKNOWN),
+    ("misspelled_override", {}, ["+jointaug.blurr=0.0"], UnknownOptionError, _UNKNOWN),
+    ("misspelled_crop_option", {}, ["+jointaug.crop.bta=1"], ValueError, "crop has unknown option(s) bta"),
+    ("bad_multicrop_mode", {}, ["jointaug.multicrop=all"], ValueError,
+     "multicrop must be one of 'global', 'local', 'both'; got 'all'"),
+    ("reproducible", {"body": "jointaug:\n  reproducible: true\n  seed: 0\n"}, [], UnsupportedOptionError,
+     "solo-learn cannot honour reproducible=True"),
+    ("switches_nothing_on", {}, ["jointaug.crop=null"], ValueError, "the joint options switch nothing on"),
+    ("blur_where_no_view_blurs", {"switch": "blur", "augmentations": "one_each"}, [], ValueError,
+     "jointaug.blur is on but no joint pair has that augmentation in both views"),
+    ("multicrop_on_one_entry", {"switch": "multicrop_global"}, [], ValueError,
+     "multicrop='global' needs a multi-crop layout"),
+    ("dali_equalization", {"data_format": "dali", "body": _DALI}, ["augmentations.0.equalization.prob=0.2"],
+     ValueError, "DALI has no equalization"),
+    ("dali_block_without_line", {"switch": None, "data_format": "dali", "body": _DALI + _BLOCK}, [],
+     JointAugMissingError, _MISSING),
+    ("unpaired_view", {"augmentations": "three_views"}, [], None, "are in no pair and draw independently"),
+]  # fmt: skip
+
+
+def _outcome(run) -> tuple[BaseException | None, list[str], object]:
+    """What ``run()`` ended with: the error (or ``None``), this package's warnings, the built transform."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        built, error = None, None
+        try:
+            built = run()
+        except Exception as err:
+            error = err
+    # Hydra's own "Callback ... raised" warning is the training side's only extra: hydra, not this package.
+    warned = sorted({str(w.message) for w in caught if not str(w.message).startswith("Callback ")})
+    return error, warned, built
+
+
+def _train(cfg, monkeypatch):
+    """main_pretrain.py as hydra runs it, without solo-learn: hydra instantiates ``hydra.callbacks`` and calls
+    their ``on_job_start`` with the whole config (warning where one raises), the task builds its views from the
+    config without its ``hydra`` node, and at train start Lightning runs the guard on the train dataloader."""
+    from hydra._internal.callbacks import Callbacks
+    from omegaconf import open_dict, read_write
+
+    main = types.ModuleType("__main__")
+    exec(_MAIN_PRETRAIN, main.__dict__)
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    Callbacks(cfg).on_job_start(config=cfg, task_function=main.build_views)
+    task = copy.deepcopy(cfg)
+    with read_write(task), open_dict(task):
+        del task["hydra"]
+    transform = main.build_views(task)
+    loader = DataLoader(SimpleNamespace(transform=transform), batch_size=2)
+    check_trainer(SimpleNamespace(train_dataloader=loader, datamodule=None), SimpleNamespace(cfg=task))
+    return transform
+
+
+def _verify(path: Path, overrides: list[str]):
+    """``jointaug verify PATH OVERRIDES``' target, raising the error the adapter reported (the CLI prints it)."""
+    from jointaug_plugins.adapters.verify_targets.solo import jointaug_verify_target
+    from jointaug_plugins.tools.verify import VerifyTargetError
+
+    try:
+        return jointaug_verify_target(str(path), list(overrides)).views
+    except VerifyTargetError as err:
+        raise err.__cause__ from None
+
+
+def _squashed(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("case, recipe, overrides, error, quoted", MISTAKES, ids=[m[0] for m in MISTAKES])
+def test_readme_mistakes_stop_verify_as_they_stop_training(tmp_path, monkeypatch, case, recipe, overrides, error,
+                                                           quoted):  # fmt: skip
+    """Each mistake of the README's solo-learn list, through ``jointaug verify`` and through the training entry
+    (the hydra job callback, main_pretrain's builders, the Lightning guard): the same error type and message,
+    or no error and the same warnings and pairs."""
+    from readme_blocks import README
+
+    section = README.read_text().split("\n## solo-learn\n", 1)[1].split("\n## ", 1)[0]
+    assert _squashed(quoted) in _squashed(section), f"the README's solo-learn mistakes no longer quote {quoted!r}"
+    if recipe.get("data_format") == "dali":
+        pytest.importorskip("nvidia.dali")
+    path = write_recipe(tmp_path, **recipe)
+    trained = _outcome(lambda: _train(compose_recipe(path, *overrides), monkeypatch))
+    verified = _outcome(lambda: _verify(path, overrides))
+    if error is None:
+        assert trained[0] is None and verified[0] is None, (trained[0], verified[0])
+        assert any(quoted in message for message in trained[1]), trained[1]
+        assert verified[2].pairs == trained[2].pairs and verified[2].specs == trained[2].specs
+    else:
+        assert type(trained[0]) is error and type(verified[0]) is error, (trained[0], verified[0])
+        assert str(verified[0]) == str(trained[0]) and quoted in str(trained[0])
+    assert verified[1] == trained[1]
+
+
+@pytest.mark.parametrize("recipe", [{}, {"switch": None}, {"augmentations": "multicrop"}], ids=["line", "none", "mc"])
+def test_verify_measures_the_views_training_builds(tmp_path, monkeypatch, recipe):
+    """A working YAML: verify's views are training's (joint with the line, the global pair of a multi-crop recipe
+    by the one default policy; independent without it)."""
+    path = write_recipe(tmp_path, **recipe)
+    trained = _train(compose_recipe(path), monkeypatch)
+    verified = _verify(path, [])
+    if recipe.get("switch", "crop") is None:
+        assert type(trained).__name__ == "FullTransformPipeline" and not verified.options.switched_on
+        return
+    assert type(verified) is type(trained)
+    assert verified.pairs == trained.pairs == [(0, 1)] and verified.options == trained.options
+    assert verified.layout == trained.layout == [int(a.num_crops) for a in compose_recipe(path).augmentations]
 
 
 # --- end to end: a hydra app built like solo-learn's main_pretrain.py, with Lightning ----------------------
@@ -436,9 +588,12 @@ def _lightning_available() -> bool:
         ("switch", {}),
         ("unmodified", {"switch": None}),
         ("block_without_line", {"switch": None, "body": "jointaug:\n  crop: {beta: 0.0}\n"}),
+        ("body_value_below_self", {"above_self": False, "body": "jointaug:\n  crop:\n    beta: -1.0\n"}),
     ],
 )
 def test_hydra_app_like_main_pretrain_end_to_end(tmp_path, case, recipe):
+    """A real hydra run (the callback gets the config hydra makes for a run); on a mistake it stops with the error
+    ``jointaug verify`` gives for the same YAML."""
     path = write_recipe(tmp_path / "conf", **recipe)
     app = tmp_path / "main_pretrain.py"
     app.write_text(_APP)
@@ -455,9 +610,15 @@ def test_hydra_app_like_main_pretrain_end_to_end(tmp_path, case, recipe):
         assert "BUILT FullTransformPipeline None" in result.stdout and "TRAINED" in result.stdout
         assert "[jointaug]" not in log
     else:
-        assert result.returncode != 0
-        assert "BUILT FullTransformPipeline None" in result.stdout and "TRAINED" not in result.stdout
-        assert "JointAugMissingError" in log and "solo-learn ignores a `jointaug:` block" in log
+        assert result.returncode != 0 and "TRAINED" not in result.stdout
+        with pytest.raises(Exception) as verified:
+            _verify(path, [])
+        assert f"{type(verified.value).__name__}: {verified.value}" in log, log[-3000:]
+        if case == "block_without_line":
+            assert "BUILT FullTransformPipeline None" in result.stdout  # solo ignored the block; the guard stopped it
+            assert "JointAugMissingError" in log and "solo-learn ignores a `jointaug:` block" in log
+        else:  # the callback's check: hydra only warns, the refusing stand-in stops the build
+            assert "BUILT" not in result.stdout and "merged after `- _self_`" in log
 
 
 # --- solo-learn itself (installed from its repository; skipped where it is not) ---------------------------

@@ -65,11 +65,11 @@ def test_random_interpolation_is_kept_per_view():
     views = jointify(_pipelines(interpolation="random"), crop=0.0, seed=1)
     modes = set()
     for _ in range(40):
-        _, records = views.call_with_draw(coordinate_image())
+        _, records = views.apply(coordinate_image(), records=True)
         modes |= {str(r.params["interpolation"]) for r in records if r.kind == "crop"}
     assert modes == {"InterpolationMode.BILINEAR", "InterpolationMode.BICUBIC"}
     fixed = jointify(_pipelines(interpolation="bicubic"), crop=0.0, seed=1)
-    _, records = fixed.call_with_draw(coordinate_image())
+    _, records = fixed.apply(coordinate_image(), records=True)
     assert {str(r.params["interpolation"]) for r in records} == {"InterpolationMode.BICUBIC"}
 
 

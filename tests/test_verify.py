@@ -156,7 +156,8 @@ def test_a_schedule_with_reproducible_draws_is_measured_at_epoch_0(tmp_path, cap
     target = f"{_views_module(tmp_path, size=48)}:scheduled_reproducible"
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*no epoch was ever set.*")
-        assert main(["verify", target, "--json", "--n", "300", "--workers", "2"]) == 0
+        # JC(2) and independent differ by 0.077: a verdict needs ~400 readable pairs (min_pairs)
+        assert main(["verify", target, "--json", "--n", "480", "--workers", "2"]) == 0
     (crop,) = [p for p in json.loads(capsys.readouterr().out)["pairs"] if p["kind"] == "crop"]
     assert crop["beta"] == 2.0 and crop["beta_schedule"]["steps"] == [[5, -2.0]] and crop["verdict"] == "joint"
     assert abs(crop["expected_joint"] - 0.2810) < 1e-3  # JC(2), the schedule's start
@@ -192,10 +193,10 @@ def test_layout_of_multicrop_without_coordinator():
     assert layout.pairs == [(0, 1)] and layout.crops[2].scale == (0.05, 0.4) and layout.coordinator is None
     views = [view(48, (0.4, 1.0)), view(48, (0.4, 1.0))]
     report = verify(
-        VerifyTarget.from_transform("two views", lambda im: [v(im) for v in views], views), n=200, workers=0
+        VerifyTarget.from_transform("two views", lambda im: [v(im) for v in views], views), n=300, workers=2
     )
     crop = report["pairs"][0]
-    assert crop["scale"] == [0.4, 1.0] and crop["verdict"] == "independent"
+    assert crop["scale"] == [0.4, 1.0] and crop["verdict"] == "independent" and crop["min_pairs"] <= 300, crop
 
 
 def test_verify_hooks_are_registered_and_core_imports_no_ssl_library():

@@ -6,15 +6,15 @@ import collections
 import io
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
 from ..._checks import check_choice
+from ...options import JointOptions
 from ...rng import GeneratorSource
-from ...spec import SpecLike
 from ...transforms.views import JointViews
 from .params import COINS, BatchParams, batch_params
 from .view import DALIView
@@ -35,13 +35,10 @@ class JointDALIViews:
 
     Args:
         views: The per-view recipe, one :class:`DALIView` per output view.
-        crop: JointCrop's β (any finite real), an options dict, or ``None`` (independent crops).
-        blur: JointBlur's β or options, or ``None``.
-        color: JointColor's β or options, or ``None``.
-        pairs: Which views are joint, as index pairs; default ``(0, 1), (2, 3), ...``.
-        crop_or_blur: ``None``, or the probability in [0, 1] that a pair's crop (else its blur) is joint.
-        seed: ``None`` (derived from torch's seeding, as everywhere in this package) or an int ``>= 0``: the
-            draws of shard ``shard_id`` are then reproducible, and differ across shards.
+        options, **more: The joint options, see :class:`~jointaug_plugins.JointOptions` (default JointCrop(0);
+            ``seed``: the draws of shard ``shard_id`` are then reproducible, and differ across shards).
+            ``reproducible=True`` is refused: DALI's readers pass no dataset index to the draw.
+        layout: Views per group, as for :class:`~jointaug_plugins.JointViews` (``[2, n_local]``: multi-crop).
         shard_id: This pipeline's shard (int ``>= 0``); ``None`` reads the distributed rank.
         decode: ``"union"`` (decode each image's union box once; the default, fastest measured) or
             ``"full"`` (decode whole images).
@@ -51,16 +48,13 @@ class JointDALIViews:
     def __init__(
         self,
         views: Sequence[DALIView],
-        crop: SpecLike = 0.0,
-        blur: SpecLike = None,
-        color: SpecLike = None,
+        options: JointOptions | Mapping[str, Any] | None = None,
         *,
-        pairs: Sequence[tuple[int, int]] | None = None,
-        crop_or_blur: float | None = None,
-        seed: int | None = None,
         shard_id: int | None = None,
         decode: str = "union",
         record: bool = False,
+        layout: Sequence[int] | None = None,
+        **more: Any,
     ) -> None:
         if isinstance(views, (str, bytes)) or not isinstance(views, Sequence) or not views:
             raise TypeError(f"views must be a non-empty list of DALIView, got {views!r}")
@@ -70,18 +64,11 @@ class JointDALIViews:
         self.views = list(views)
         # The core's coordinator draws every number; its build-time checks (unknown kinds, pairs whose views
         # differ, a kind no pair holds) apply here unchanged.
-        self.coordinator = JointViews(
-            [view.draw_transforms() for view in self.views],
-            crop=crop,
-            blur=blur,
-            color=color,
-            pairs=pairs,
-            crop_or_blur=crop_or_blur,
-            seed=seed,
-        )
-        self.seed = seed
+        parsed = JointOptions.parse(options, **more).check_door("DALI")
+        self.coordinator = JointViews([view.draw_transforms() for view in self.views], parsed, layout=layout)
+        self.seed = parsed.seed
         # The package's per-process generator, keyed by (seed, shard) instead of (seed, rank).
-        self.rng = GeneratorSource(seed, rank=shard_id)
+        self.rng = GeneratorSource(self.seed, rank=shard_id)
         self.decode = check_choice(decode, "decode", DECODES)
         self.records: collections.deque[BatchParams] | None = collections.deque(maxlen=64) if record else None
         self._eager: Any = None
@@ -95,6 +82,11 @@ class JointDALIViews:
     def pairs(self) -> list[tuple[int, int]]:
         """The joint pairs of views."""
         return self.coordinator.pairs
+
+    @property
+    def options(self) -> JointOptions:
+        """The joint options, parsed once."""
+        return self.coordinator.options
 
     @property
     def specs(self) -> dict[str, Any]:
@@ -168,9 +160,12 @@ class JointDALIViews:
 
     def describe(self) -> str:
         """One line: the pairs and the joint kinds."""
-        kinds = ", ".join(
-            f"{k}=({v.beta})" if v.scheduled else f"{k}={v.beta:g}" for k, v in self.specs.items() if v is not None
-        ) or "none"
+        kinds = (
+            ", ".join(
+                f"{k}=({v.beta})" if v.scheduled else f"{k}={v.beta:g}" for k, v in self.specs.items() if v is not None
+            )
+            or "none"
+        )
         return f"{len(self.views)} DALI views, pairs {self.pairs}, joint: {kinds}, decode: {self.decode}"
 
     def __repr__(self) -> str:

@@ -6,9 +6,10 @@ Switch a lightly recipe to JointCrop by changing one name (``SimCLRTransform`` -
 the legacy collate API, pass a transform to :class:`JointCollateFunction`. Models, losses, datasets
 (``LightlyDataset``) and collate (``MultiViewCollate``) stay lightly's own.
 
-Joint options, the same everywhere: ``crop``, ``blur``, ``color`` (``None`` = lightly's independent
-draws, a β, or an options dict; default JointCrop(0), blur and colour off), ``crop_or_blur``, ``seed``,
-and ``pairs`` where views are passed in; ``multicrop`` (``"global"``, ``"local"``, ``"both"``) for DINO.
+Joint options: the same keys as at every entry point of this package, parsed once by
+:meth:`jointaug_plugins.JointOptions.parse` (see :class:`~jointaug_plugins.JointOptions`; ``None`` for a
+kind = lightly's independent draws; default JointCrop(0), blur and colour off; on DINO's ``[2, n_local]``
+views ``multicrop`` says which pairs are joint, ``"global"`` by default).
 
 Modules: :mod:`.recipes` (lightly's recipes, one base), :mod:`.multiview` (the three lightly multi-view
 types around the core coordinator), :mod:`.convert` (what the plugin does for ``jointify``),

@@ -8,8 +8,9 @@ from lightly's current view transforms, so they also work on lightly 1.6 (which 
 
 from __future__ import annotations
 
+import inspect
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -17,11 +18,11 @@ from lightly.transforms import DINOTransform, SimCLRViewTransform
 from lightly.transforms.utils import IMAGENET_NORMALIZE
 
 from ...jointify import jointify
-from ...spec import SpecLike
-from ...transforms.multicrop import multicrop_mode, multicrop_pairs
+from ...options import JointOptions
 from ...transforms.views import JointViews
 from .multiview import JointMultiViewTransform
 from .names import is_lightly_multiview
+from .recipes import refuse_misnamed
 
 __all__ = ["JointCollateFunction", "JointDINOCollateFunction", "JointMoCoCollateFunction", "JointSimCLRCollateFunction"]
 
@@ -41,35 +42,26 @@ class JointCollateFunction(torch.nn.Module):
         transform: The single-view transform (PIL image -> tensor) both views use, as lightly's collate
             takes it; or a multi-view transform (lightly ``MultiViewTransform``, a list of views), then the
             result is ``([x0, x1, ..., x_{N-1}], labels, filenames)`` like ``MultiViewCollateFunction``.
-        crop, blur, color, pairs, crop_or_blur, seed, **more: As for :class:`.JointMultiViewTransform`.
+        options, **more: The joint options, see :class:`~jointaug_plugins.JointOptions` (default JointCrop(0)).
 
     Attributes:
         joint_transform: What makes each image's views: a :class:`.JointMultiViewTransform` for a single
             view, else what :func:`jointaug_plugins.jointify` returns for ``transform``.
     """
 
-    def __init__(
-        self,
-        transform: Any,
-        crop: SpecLike = 0.0,
-        blur: SpecLike = None,
-        color: SpecLike = None,
-        *,
-        pairs: Sequence[tuple[int, int]] | None = None,
-        crop_or_blur: float | None = None,
-        seed: int | None = None,
-        **more: SpecLike,
-    ) -> None:
+    def __init__(self, transform: Any, options: JointOptions | Mapping[str, Any] | None = None, **more: Any) -> None:
         super().__init__()
-        self.multi_view = _is_multi_view(transform)
-        if not self.multi_view and not callable(transform):
+        multi_view = _is_multi_view(transform)
+        if not multi_view and not callable(transform):
             raise TypeError(f"transform must be a callable view transform, got {type(transform).__name__}")
-        self.transform = transform
-        options = dict(pairs=pairs, crop_or_blur=crop_or_blur, seed=seed, **more)
-        if self.multi_view:
-            self.joint_transform = jointify(transform, crop, blur, color, **options)
+        parsed = JointOptions.parse(options, **more)
+        if multi_view:
+            self._hold(transform, jointify(transform, parsed), multi_view=True)
         else:
-            self.joint_transform = JointMultiViewTransform([transform, transform], crop, blur, color, **options)
+            self._hold(transform, JointMultiViewTransform([transform, transform], parsed), multi_view=False)
+
+    def _hold(self, transform: Any, joint_transform: Any, multi_view: bool) -> None:
+        self.transform, self.joint_transform, self.multi_view = transform, joint_transform, multi_view
 
     def forward(self, batch: list[tuple[Any, int, str]]) -> tuple[Any, torch.Tensor, list[str]]:
         """``batch``: list of ``(image, label, filename)``; returns ``(views, labels, filenames)``."""
@@ -99,10 +91,17 @@ _VIEW_ARGS = (
 )  # fmt: skip
 
 
-def _simclr_view(owner: str, arguments: dict[str, Any], jitter: tuple[float, float, float, float]) -> Any:
+def _lightly_arguments(owner: Any, options: Mapping[str, Any]) -> None:
+    """Refuse a key of ``options`` meant for one of the drop-in ``owner``'s lightly 1.5 arguments."""
+    names = [n for n, p in inspect.signature(type(owner)).parameters.items() if p.kind != p.VAR_KEYWORD]
+    refuse_misnamed(type(owner).__name__, options, names)
+
+
+def _simclr_view(owner: Any, arguments: dict[str, Any], jitter: tuple[float, float, float, float]) -> Any:
     """lightly's ``SimCLRViewTransform`` from a lightly 1.5 collate function's arguments; ``jitter`` holds
     the brightness, contrast, saturation and hue strengths that the 1.5 function fixed."""
-    _warn_ignored_kernel(owner, kernel_size=arguments["kernel_size"])
+    _lightly_arguments(owner, arguments["options"])
+    _warn_ignored_kernel(type(owner).__name__, kernel_size=arguments["kernel_size"])
     bright, contrast, sat, hue = jitter
     view_args = {name: arguments[name] for name in _VIEW_ARGS}
     return SimCLRViewTransform(cj_bright=bright, cj_contrast=contrast, cj_sat=sat, cj_hue=hue, **view_args)
@@ -117,7 +116,7 @@ class JointSimCLRCollateFunction(JointCollateFunction):
     0.2 times it), ``min_scale`` (crop area in (min_scale, 1)), ``random_gray_scale``, ``gaussian_blur``
     (probabilities in [0, 1]), ``kernel_size`` (deprecated, ignored as in lightly 1.5), ``sigmas`` (blur
     sigma range), ``vf_prob``, ``hf_prob``, ``rr_prob``, ``rr_degrees``, ``normalize``.
-    Joint options (keyword only): ``crop`` (default JointCrop(0)), ``blur``, ``color``, ``crop_or_blur``, ``seed``.
+    Joint options (keyword only): the joint options, see :class:`~jointaug_plugins.JointOptions`.
     """
 
     def __init__(
@@ -135,15 +134,10 @@ class JointSimCLRCollateFunction(JointCollateFunction):
         rr_prob: float = 0.0,
         rr_degrees: float | tuple[float, float] | None = None,
         normalize: dict[str, list[float]] = IMAGENET_NORMALIZE,
-        *,
-        crop: SpecLike = 0.0,
-        blur: SpecLike = None,
-        color: SpecLike = None,
-        crop_or_blur: float | None = None,
-        seed: int | None = None,
+        **options: Any,
     ) -> None:
-        view = _simclr_view(type(self).__name__, locals(), jitter=(0.8, 0.8, 0.8, 0.2))
-        super().__init__(view, crop, blur, color, crop_or_blur=crop_or_blur, seed=seed)
+        view = _simclr_view(self, locals(), jitter=(0.8, 0.8, 0.8, 0.2))
+        super().__init__(view, options)
 
 
 class JointMoCoCollateFunction(JointCollateFunction):
@@ -169,15 +163,10 @@ class JointMoCoCollateFunction(JointCollateFunction):
         rr_prob: float = 0.0,
         rr_degrees: float | tuple[float, float] | None = None,
         normalize: dict[str, list[float]] = IMAGENET_NORMALIZE,
-        *,
-        crop: SpecLike = 0.0,
-        blur: SpecLike = None,
-        color: SpecLike = None,
-        crop_or_blur: float | None = None,
-        seed: int | None = None,
+        **options: Any,
     ) -> None:
-        view = _simclr_view(type(self).__name__, locals(), jitter=(1.0, 1.0, 1.0, 1.0))
-        super().__init__(view, crop, blur, color, crop_or_blur=crop_or_blur, seed=seed)
+        view = _simclr_view(self, locals(), jitter=(1.0, 1.0, 1.0, 1.0))
+        super().__init__(view, options)
 
 
 class JointDINOCollateFunction(JointCollateFunction):
@@ -190,9 +179,9 @@ class JointDINOCollateFunction(JointCollateFunction):
     ``cj_prob``, ``cj_bright``, ``cj_contrast``, ``cj_sat``, ``cj_hue``, ``random_gray_scale``,
     ``gaussian_blur`` (probabilities for global 1, global 2, locals), ``kernel_size`` / ``kernel_scale``
     (deprecated, ignored as in lightly 1.5), ``sigmas``, ``solarization_prob``, ``normalize``; see
-    :class:`.JointDINOTransform`. Joint options (keyword only): ``crop`` (default JointCrop(0)),
-    ``multicrop`` (``"global"`` default, ``"local"``, ``"both"``), ``blur``, ``color``, ``crop_or_blur``,
-    ``seed``.
+    :class:`.JointDINOTransform`. Joint options (keyword only): the joint options, see
+    :class:`~jointaug_plugins.JointOptions`; the views are laid out ``[2, n_local_views]``, so ``multicrop``
+    (``"global"`` by default, ``"local"``, ``"both"``) says which pairs are joint.
     """
 
     def __init__(
@@ -218,17 +207,11 @@ class JointDINOCollateFunction(JointCollateFunction):
         sigmas: tuple[float, float] = (0.1, 2),
         solarization_prob: float = 0.2,
         normalize: dict[str, list[float]] = IMAGENET_NORMALIZE,
-        *,
-        crop: SpecLike = 0.0,
-        multicrop: str | None = None,
-        blur: SpecLike = None,
-        color: SpecLike = None,
-        crop_or_blur: float | None = None,
-        seed: int | None = None,
+        **options: Any,
     ) -> None:
+        _lightly_arguments(self, options)
+        parsed = JointOptions.parse(options)
         _warn_ignored_kernel(type(self).__name__, kernel_size=kernel_size, kernel_scale=kernel_scale)
-        mode = multicrop_mode(multicrop)
-        pairs = multicrop_pairs(2, n_local_views, mode)
         # lightly 1.5 used the strengths as given; 1.6's DINOTransform multiplies them by cj_strength, and
         # gives the second global view its default strength 0.5. With 0.5 and doubled strengths every view
         # gets exactly lightly 1.5's jitter.
@@ -254,5 +237,8 @@ class JointDINOCollateFunction(JointCollateFunction):
             solarization_prob=solarization_prob,
             normalize=normalize,
         )
-        self.multicrop = mode
-        super().__init__(base, crop, blur, color, pairs=pairs, crop_or_blur=crop_or_blur, seed=seed)
+        torch.nn.Module.__init__(self)
+        joint = JointMultiViewTransform(base.transforms, parsed, layout=[2, len(base.transforms) - 2])
+        self._hold(base, joint, multi_view=True)
+        #: The multi-crop mode in use.
+        self.multicrop = parsed.multicrop or "global"

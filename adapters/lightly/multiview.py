@@ -13,14 +13,14 @@ the coordinator's (joint) views, so code that reads them keeps working. A user's
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from lightly.transforms.multi_view_transform import MultiViewTransform
 
-from ...draw import DrawRecord
-from ...jointify import jointify as core_jointify
-from ...spec import SpecLike
+from ...draw import ImageDraw
+from ...jointify import jointify_view
+from ...options import JointOptions
 from ...transforms.views import JointViews
 from ...walk import iter_transforms, replace_transforms
 from .names import is_lightly_instance
@@ -36,7 +36,6 @@ except ImportError:  # pragma: no cover
 
 __all__ = ["JointImageGridTransform", "JointMultiViewTransform", "JointMultiViewTransformV2"]
 
-Pairs = Sequence[tuple[int, int]] | None
 _DETCONS_VIEW = ("lightly.transforms.detcon_transform", "DetConSViewTransform")
 
 
@@ -94,19 +93,14 @@ class _JointCall:
     def __init__(
         self,
         transforms: Sequence[Any],
-        crop: SpecLike = 0.0,
-        blur: SpecLike = None,
-        color: SpecLike = None,
+        options: JointOptions | Mapping[str, Any] | None = None,
         *,
-        pairs: Pairs = None,
-        crop_or_blur: float | None = None,
-        seed: int | None = None,
-        reproducible: bool = False,
-        **more: SpecLike,
+        layout: Sequence[int] | None = None,
+        **more: Any,
     ) -> None:
-        views = self.views_in(_sequence(transforms))
-        options = dict(pairs=pairs, crop_or_blur=crop_or_blur, seed=seed, reproducible=reproducible)
-        self._attach(core_jointify(views, crop, blur, color, **options, **more))
+        parsed = JointOptions.parse(options, **more)
+        views = [jointify_view(copy.deepcopy(v), parsed.specs) for v in self.views_in(_sequence(transforms))]
+        self._attach(JointViews(views, parsed, layout=layout))
 
     @classmethod
     def views_in(cls, transforms: Sequence[Any]) -> list[Any]:
@@ -168,16 +162,14 @@ class JointMultiViewTransform(_JointCall, MultiViewTransform):
             transform in it a plugin knows (torchvision's ``RandomResizedCrop``, ``GaussianBlur``,
             ``ColorJitter``, v1 and v2, lightly's ``GaussianBlur``, ``RandomResizedCropWithLocation``) is
             swapped for its joint version, for the kinds switched on.
-        crop, blur, color: ``None`` (independent, lightly's draws), a β (any finite real; 0 is the
-            published JointX(0)) or an options dict; default JointCrop(0), blur and colour off.
-        pairs: Joint view pairs as index pairs; default ``(0, 1), (2, 3), ...``, an odd last view unpaired.
-        crop_or_blur: ``None`` or a probability in [0, 1] that a pair gets JointCrop, else JointBlur.
-        seed: ``None`` or an int >= 0.
-        reproducible: Each image's views a function of ``(seed, epoch, index)``; wrap the dataset with
-            :func:`jointaug_plugins.indexed` (see :class:`~jointaug_plugins.JointViews`).
-        **more: Options of other registered joint augmentations, by name.
+        options, **more: The joint options (a :class:`~jointaug_plugins.JointOptions`, a mapping, or the keys
+            as keywords), see :class:`~jointaug_plugins.JointOptions`; default JointCrop(0), blur and colour off,
+            views paired ``(0, 1), (2, 3) ...``. With ``reproducible=True`` wrap the dataset with
+            :func:`jointaug_plugins.indexed`.
+        layout: Views per group, as for :class:`~jointaug_plugins.JointViews` (``[2, n_local]``: multi-crop).
 
     Raises:
+        UnknownOptionError: a key that is no joint option (the one message of every entry point).
         ValueError: a bad option, a kind switched on that no view holds or whose settings cannot be drawn
             jointly, or paired views whose joint transforms have different ranges.
     """
@@ -188,9 +180,10 @@ class JointMultiViewTransform(_JointCall, MultiViewTransform):
         """The views of ``image`` (PIL image or tensor), paired views drawn jointly."""
         return self.joint_views(self._prepare((image,))[0])
 
-    def call_with_draw(self, image: Any) -> tuple[list[Any], list[DrawRecord]]:
-        """The views of ``image`` and the records of every joint transform's draw."""
-        return self.joint_views.call_with_draw(self._prepare((image,))[0])
+    def apply(self, image: Any, draw: ImageDraw | None = None, *, records: bool = False) -> Any:
+        """The views of ``image`` made with ``draw`` (``None``: a new one), and with ``records=True`` the records of
+        every joint transform's draw (see :meth:`JointViews.apply <jointaug_plugins.JointViews.apply>`)."""
+        return self.joint_views.apply(self._prepare((image,))[0], draw, records=records)
 
 
 class _ArgsView:
@@ -243,9 +236,10 @@ if MultiViewTransformV2 is not None:
             """The views of the inputs, each view transforming all of them with its draw."""
             return self.joint_views(self._prepare(args))
 
-        def call_with_draw(self, *args: Any) -> tuple[list[Any], list[DrawRecord]]:
-            """The views and the records of every joint transform's draw."""
-            return self.joint_views.call_with_draw(self._prepare(args))
+        def apply(self, *args: Any, draw: ImageDraw | None = None, records: bool = False) -> Any:
+            """The views of the inputs made with ``draw`` (``None``: a new one), and with ``records=True`` the
+            records of every joint transform's draw."""
+            return self.joint_views.apply(self._prepare(args), draw, records=records)
 
 else:  # pragma: no cover
     JointMultiViewTransformV2 = None
@@ -259,7 +253,7 @@ if ImageGridTransform is not None:
         Returns ``[view_1, ..., view_n, grid_1, ..., grid_n]`` like lightly's. Args: ``transforms``, a list
         of ``(grid transform, view transform)`` pairs as lightly's; the rest as for
         :class:`JointMultiViewTransform`. VICRegL's layout is ``[global..., local...]``: pass
-        ``pairs=multicrop_pairs(n_global, n_local, mode)`` to pair within groups only.
+        ``layout=[n_global, n_local]`` to pair within groups only (``multicrop`` says which).
         """
 
         _lightly_class = ImageGridTransform
@@ -277,12 +271,14 @@ if ImageGridTransform is not None:
 
         def __call__(self, image: Any) -> list[Any]:
             """``[views..., grids...]`` of ``image``, paired views drawn jointly."""
-            return self.call_with_draw(image)[0]
+            return self.apply(image)
 
-        def call_with_draw(self, image: Any) -> tuple[list[Any], list[DrawRecord]]:
-            """The output of ``__call__`` and the records of every joint transform's draw."""
-            outputs, records = self.joint_views.call_with_draw(image)
-            return [o[0] for o in outputs] + [o[1] for o in outputs], records
+        def apply(self, image: Any, draw: ImageDraw | None = None, *, records: bool = False) -> Any:
+            """The output of ``__call__`` made with ``draw`` (``None``: a new one), and with ``records=True`` the
+            records of every joint transform's draw."""
+            outputs, made = self.joint_views.apply(image, draw, records=True)
+            flat = [o[0] for o in outputs] + [o[1] for o in outputs]
+            return (flat, made) if records else flat
 
 else:  # pragma: no cover
     JointImageGridTransform = None

@@ -8,6 +8,7 @@ lightly's, read from the installed lightly, followed by the keyword-only joint o
 
 from __future__ import annotations
 
+import difflib
 import inspect
 from typing import Any, ClassVar
 
@@ -21,8 +22,7 @@ from lightly.transforms import (
     VICRegTransform,
 )
 
-from ...spec import SpecLike
-from ...transforms.multicrop import multicrop_mode, multicrop_pairs
+from ...options import DEFAULTS, JointOptions, option_keys
 from .multiview import JointMultiViewTransform
 
 __all__ = [
@@ -36,31 +36,41 @@ __all__ = [
     "JointVICRegTransform",
 ]
 
-
-def _keyword(name: str, default: Any, annotation: Any) -> inspect.Parameter:
-    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
-
-
-JOINT_OPTIONS = (
-    _keyword("crop", 0.0, "SpecLike"),
-    _keyword("blur", None, "SpecLike"),
-    _keyword("color", None, "SpecLike"),
-    _keyword("crop_or_blur", None, "float | None"),
-    _keyword("seed", None, "int | None"),
-    _keyword("reproducible", False, "bool"),
+#: The joint options as keyword-only parameters, read from the one option set (defaults included), then
+#: ``**options`` for the kinds of plugins.
+JOINT_PARAMETERS = (
+    *(inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, default=value) for key, value in DEFAULTS.items()),
+    inspect.Parameter("options", inspect.Parameter.VAR_KEYWORD),
 )
+
+
+def _closeness(key: str, names: Any) -> float:
+    return max((difflib.SequenceMatcher(None, key, name).ratio() for name in names), default=0.0)
+
+
+def refuse_misnamed(owner: str, keys: Any, names: Any) -> None:
+    """A key meant for one of lightly's arguments ``names`` (closer to one of them than to any joint option)
+    is refused as Python refuses an unexpected keyword; every other unknown key is left to
+    :meth:`JointOptions.parse`, whose message is the one of every entry point."""
+    valid = option_keys()
+    for key in keys:
+        if key in valid:
+            continue
+        close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.6)
+        if close and _closeness(key, names) > _closeness(key, valid):
+            raise TypeError(f"{owner}: got an unexpected keyword argument {key!r} (did you mean {close[0]!r}?)")
 
 
 class JointRecipe(JointMultiViewTransform):
     """Base of the recipes: lightly's recipe ``recipe`` built with the user's arguments, its views joint.
 
     A new recipe is ``class JointXTransform(JointRecipe, recipe=XTransform): "docstring"``. Its signature
-    is ``recipe``'s followed by ``joint_options`` (keyword only); arguments are checked against it, the
-    lightly ones go to ``recipe`` unchanged, the joint ones to :class:`JointMultiViewTransform`.
+    is ``recipe``'s followed by the joint options (keyword only, from :data:`jointaug_plugins.options.DEFAULTS`,
+    then ``**options`` for plugin kinds); the lightly arguments go to ``recipe`` unchanged, the joint options
+    are parsed once by :meth:`JointOptions.parse <jointaug_plugins.JointOptions.parse>`.
     """
 
     recipe: ClassVar[type]
-    joint_options: ClassVar[tuple[inspect.Parameter, ...]] = JOINT_OPTIONS
 
     def __init_subclass__(cls, recipe: type | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -68,14 +78,19 @@ class JointRecipe(JointMultiViewTransform):
             return
         cls.recipe = recipe
         lightly_params = list(inspect.signature(recipe).parameters.values())
-        signature = inspect.Signature(lightly_params + list(cls.joint_options))
+        names = [p.name for p in lightly_params]
+        signature = inspect.Signature(lightly_params + list(JOINT_PARAMETERS))
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             try:
                 bound = signature.bind(*args, **kwargs)
             except TypeError as err:
                 raise TypeError(f"{type(self).__name__}: {err}") from None
-            JointRecipe._build(self, bound, len(lightly_params))
+            joint = {k: v for k, v in bound.arguments.items() if k not in names and k != "options"}
+            joint.update(bound.arguments.get("options", {}))
+            refuse_misnamed(type(self).__name__, joint, names)
+            parsed = JointOptions.parse(joint)
+            self._joint(self.recipe(**{n: bound.arguments[n] for n in names if n in bound.arguments}), parsed)
 
         self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
         __init__.__signature__ = signature.replace(parameters=[self_param, *signature.parameters.values()])
@@ -83,27 +98,19 @@ class JointRecipe(JointMultiViewTransform):
         __init__.__doc__ = f"See :class:`{cls.__name__}`."
         cls.__init__ = __init__
 
-    def _build(self, bound: inspect.BoundArguments, n_lightly: int) -> None:
-        bound.apply_defaults()
-        names = list(bound.signature.parameters)
-        base = self.recipe(**{n: bound.arguments[n] for n in names[:n_lightly]})
-        self._joint(base, **{n: bound.arguments[n] for n in names[n_lightly:]})
-
-    def _joint(self, base: Any, crop: SpecLike, blur: SpecLike, color: SpecLike, **options: Any) -> None:
-        """Make ``base``'s views joint (a recipe with its own pairs overrides this)."""
-        JointMultiViewTransform.__init__(self, base.transforms, crop, blur, color, **options)
+    def _joint(self, base: Any, options: JointOptions) -> None:
+        """Make ``base``'s views joint (a recipe with its own layout of views overrides this)."""
+        JointMultiViewTransform.__init__(self, base.transforms, options)
 
 
 _JOINT_ARGS = """
-    Joint options (keyword only): ``crop`` (default 0.0, JointCrop(0)), ``blur`` (the Gaussian blur's
-    sigmas; each view keeps its blur probability), ``color`` (the colour jitter's factors): each ``None``
-    (lightly's independent draws), a β (any finite real; 0 the published JointX(0), > 0 easier pairs,
-    < 0 harder) or an options dict (``beta``, ``margin``, ``sigma``; ``factors`` for ``color``);
-    ``crop_or_blur``: ``None`` or a probability in [0, 1] that a pair gets JointCrop, else JointBlur
-    (needs both on); ``seed``: ``None`` or an int >= 0; ``reproducible``: each image's views a function of
-    ``(seed, epoch, index)`` (wrap the dataset with ``jointaug_plugins.indexed``).
+    Joint options (keyword only): the joint options, see :class:`~jointaug_plugins.JointOptions` (``crop``,
+    ``blur``, ``color`` each ``None`` for lightly's independent draws, a β or an options dict; default
+    JointCrop(0), blur and colour off; with ``reproducible=True`` wrap the dataset with
+    ``jointaug_plugins.indexed``).
 
     Raises:
+        UnknownOptionError: a key that is no joint option (the one message of every entry point).
         ValueError: a bad option, or settings that cannot be drawn jointly for a kind switched on
             (e.g. ``min_scale=0.95`` with ``crop`` on, or paired views with different ranges).
 """
@@ -175,10 +182,10 @@ class JointDINOTransform(JointRecipe, recipe=DINOTransform):
     __doc__ = (
         """lightly's ``DINOTransform`` with joint multi-crop views (paper, appendix D).
 
-    Views: ``[global_1, global_2, local_1, ..., local_n]``, lightly's recipes. ``multicrop`` (keyword only)
-    selects the joint pairs: ``"global"`` (the two global views; ``None``: the default), ``"local"``
-    (locals paired (1, 2), (3, 4) ...; an odd last local is drawn independently) or ``"both"``.
-    ``self.multicrop`` is the mode in use.
+    Views: ``[global_1, global_2, local_1, ..., local_n]``, lightly's recipes, laid out ``[2, n_local_views]``:
+    the joint option ``multicrop`` selects the joint pairs, ``"global"`` (the two global views; ``None``: the
+    default, as everywhere), ``"local"`` (locals paired (1, 2), (3, 4) ...; an odd last local is drawn
+    independently) or ``"both"``. ``self.multicrop`` is the mode in use.
 
     Args (lightly's, same names, order and defaults):
         global_crop_size, local_crop_size: Output sizes of the global / local views, ``>= 1``.
@@ -198,11 +205,8 @@ class JointDINOTransform(JointRecipe, recipe=DINOTransform):
 """
         + _JOINT_ARGS
     )
-    joint_options = (JOINT_OPTIONS[0], _keyword("multicrop", None, "str | None"), *JOINT_OPTIONS[1:])
     multicrop: str
 
-    def _joint(self, base: Any, crop: SpecLike, blur: SpecLike, color: SpecLike, **options: Any) -> None:
-        mode = multicrop_mode(options.pop("multicrop"))
-        self.multicrop = mode
-        pairs = multicrop_pairs(2, len(base.transforms) - 2, mode)
-        JointMultiViewTransform.__init__(self, base.transforms, crop, blur, color, pairs=pairs, **options)
+    def _joint(self, base: Any, options: JointOptions) -> None:
+        JointMultiViewTransform.__init__(self, base.transforms, options, layout=[2, len(base.transforms) - 2])
+        self.multicrop = options.multicrop or "global"

@@ -1,20 +1,20 @@
-"""The config switch: ``jointaug = dict(crop=0.0)`` at the end of any mmselfsup / mmpretrain config.
+"""The Runner switch: one line, ``custom_imports = dict(imports=['jointaug_plugins.adapters.mmselfsup'], ...)``.
 
-mmengine replaces lists wholesale when a config inherits another, and a child's ``train_pipeline``
-does not reach the ``train_dataloader.dataset.pipeline`` its base already built from it, so a switch
-that restates the pipeline (or appends to ``custom_hooks``) either does nothing or drops the base's
-entries without a word. The switch is therefore a new top-level key that no base defines: when the
-Runner is built, the train dataloader's config (through any dataset wrappers) is searched for the
-library's ``MultiView``, which becomes ``JointMultiView`` with ``jointaug=<the switch>``, and the result is
-built once on the spot so that every mistake stops the run before the first iteration:
+Importing an mm adapter wraps ``mmengine.runner.Runner.__init__``. For every Runner built with a train
+dataloader config, :func:`apply_switch` (the one path, which ``jointaug verify`` runs too) finds the train
+pipeline's ``MultiView`` (through any dataset wrappers) and builds ``JointMultiView`` in its place, once, with
+the options parsed once from the optional ``jointaug`` key (absent: the package's default, JointCrop(0);
+``jointaug = None``: independent on purpose). The built object is what the dataloader uses; the config the
+Runner dumps to ``work_dir`` shows ``JointMultiView`` with the options. A switch cannot restate the pipeline
+or append to ``custom_hooks``: mmengine replaces lists wholesale, and a child's ``train_pipeline`` does not
+reach the ``train_dataloader.dataset.pipeline`` its base built from it.
 
-* the switch set but no ``MultiView`` in the train pipeline, or unknown keys, or a kind switched on that
-  the views lack (``ValueError``);
-* an mm adapter imported but neither the switch nor a ``JointMultiView`` in the train pipeline: the
-  views would be independent (``ValueError``; ``jointaug = None`` says "independent on purpose").
-
-Every Runner also gets :class:`~jointaug_plugins.adapters.mm.epoch.JointEpochHook`, which tells the joint views
-the epoch (β schedules, reproducible draws).
+Every mistake stops the build before the first iteration: options that are unknown or switch nothing on, a
+kind the views lack, the config importing the adapter (or setting ``jointaug``) without a ``MultiView``, the
+wrong library's adapter, and (seen by ``jointaug verify``, since then nothing of this package runs in
+training) ``jointaug`` set without the adapter imported. Every Runner also gets
+:class:`~jointaug_plugins.adapters.mm.epoch.JointEpochHook` (shown in mmengine's hook table), which tells the
+joint views the epoch and logs what is joint when training starts.
 """
 
 from __future__ import annotations
@@ -23,15 +23,18 @@ import copy
 import functools
 import importlib
 import inspect
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from ...epoch import sync_epoch
+from ...options import JointOptions
 from ...transforms.views import JointViews
 from ...walk import find_instances
-from .multiview import parse_joint
+from .imports import adapter_line, config_adapters, dropped_base_imports
 
 SWITCH_KEY = "jointaug"
+LIBRARIES = ("mmselfsup", "mmpretrain")
 _MISSING = object()
 # library name -> its registered JointMultiView class (filled by the adapter modules).
 REGISTERED: dict[str, type] = {}
@@ -44,7 +47,7 @@ def _type_name(node: Mapping) -> str:
     return getattr(kind, "__name__", "") if kind is not None else ""
 
 
-def _walk(node: Any) -> Iterator[dict]:
+def _walk(node: Any) -> Iterator[Mapping]:
     """Every dict inside ``node`` (dataset wrappers, pipelines, nested transforms), depth first."""
     if isinstance(node, Mapping):
         yield node
@@ -55,86 +58,74 @@ def _walk(node: Any) -> Iterator[dict]:
             yield from _walk(value)
 
 
-def multiview_nodes(dataset: Any) -> list[dict]:
+def _replaced(node: Any, table: Mapping[int, Any]) -> Any:
+    """A copy of ``node`` with the dicts whose ``id`` is in ``table`` replaced."""
+    if isinstance(node, Mapping):
+        return table[id(node)] if id(node) in table else {k: _replaced(v, table) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return type(node)(_replaced(v, table) for v in node)
+    return node
+
+
+def multiview_nodes(dataset: Any) -> list[Mapping]:
     """The ``MultiView`` / ``JointMultiView`` dicts of a dataset config (found through wrappers), each once."""
     found = {id(n): n for n in _walk(dataset) if _type_name(n) in ("MultiView", "JointMultiView")}
     return list(found.values())
 
 
-def _num_views(node: Mapping) -> list[int]:
-    value = node.get("num_views", 1)
-    return [int(v) for v in value] if isinstance(value, (list, tuple)) else [int(value)]
-
-
-def _pipeline_types(dataset: Any) -> list[str]:
-    return [_type_name(n) for n in _walk(dataset) if "type" in n]
+def _is_views(obj: Any) -> bool:
+    return isinstance(obj, JointViews)
 
 
 def switch_value(cfg: Any) -> Any:
     """The config's ``jointaug`` value, or a private marker when the key is absent."""
-    if cfg is None:
-        return _MISSING
     try:
-        return cfg[SWITCH_KEY] if SWITCH_KEY in cfg else _MISSING
+        return cfg[SWITCH_KEY] if cfg is not None and SWITCH_KEY in cfg else _MISSING
     except TypeError:
         return _MISSING
 
 
-def apply_switch(dataloader: Mapping, switch: Any, strict: bool = True) -> tuple[dict, list[dict]]:
-    """The train dataloader config with the switch applied, and its ``JointMultiView`` dicts.
+@dataclass
+class Switched:
+    """What :func:`apply_switch` made of a train dataloader config."""
 
-    Args:
-        dataloader: ``train_dataloader`` as a config dict (left untouched; a deep copy is returned).
-        switch: The ``jointaug`` value: a dict of joint options, ``None`` (independent on purpose), or
-            absent (the module's marker): then the pipeline must already hold a ``JointMultiView``, or
-            the dataset, passed as a built object, a joint coordinator.
-        strict: When ``False``, an absent switch with no joint pair returns the config unchanged
-            (``jointaug verify`` measures such configs) instead of raising.
-    """
-    new = copy.deepcopy(dict(dataloader))
-    dataset = new.get("dataset")
-    nodes = multiview_nodes(dataset)
-    joint = [n for n in nodes if _type_name(n) == "JointMultiView"]
-    plain = [n for n in nodes if _type_name(n) == "MultiView"]
-    if switch is None:
-        return new, joint
-    if switch is _MISSING:
-        # A dataset passed as a built object may hold a joint coordinator already (not a config node).
-        if joint or not strict or find_instances(dataset, lambda obj: isinstance(obj, JointViews)):
-            return new, joint
-        raise ValueError(
-            "jointaug_plugins' mm adapter is imported (custom_imports), but this config's train pipeline has no "
-            f"joint pair: {'its MultiView draws every view independently' if plain else 'it has no MultiView'}. "
-            "Add at the end of the config:\n    jointaug = dict(crop=0.0)\n"
-            "or, to train with independent views on purpose:\n    jointaug = None"
+    #: The dataloader config for the Runner: each ``MultiView`` replaced by the ``JointMultiView`` built for it.
+    loader: dict
+    #: The same as config (``type='JointMultiView', jointaug=...``), for the config the Runner dumps.
+    config_loader: dict
+    #: The built ``JointMultiView`` objects (one build each).
+    views: list = field(default_factory=list)
+    #: ``True`` for ``jointaug = None`` (independent on purpose).
+    off: bool = False
+    #: Warnings about the config (dropped ``_base_`` imports), also issued as ``UserWarning``.
+    warnings: list[str] = field(default_factory=list)
+
+    def announcement(self) -> str | None:
+        """The log line of what is joint (as solo-learn's switch prints), or ``None`` where the switch is idle."""
+        lines = dict.fromkeys(
+            f"[jointaug] joint views on ({v.options.describe()}), pairs {v.joint_views.pairs}" for v in self.views
         )
-    if not nodes:
-        raise ValueError(
-            f"jointaug = {switch!r} is set, but the train pipeline has no MultiView to make joint; "
-            f"transforms found in train_dataloader.dataset: {_pipeline_types(dataset)}"
-        )
-    for node in nodes:
-        parse_joint(switch, _num_views(node), where=SWITCH_KEY)  # bad keys and values stop here, named
-        if SWITCH_KEY in node:
-            raise ValueError(
-                f"the train pipeline already has {node['type']}(jointaug={node[SWITCH_KEY]!r}) and the config "
-                f"also sets jointaug = {switch!r}; keep one (the jointaug switch on the library's MultiView is the "
-                "usual form)"
-            )
-        kind = node["type"]
-        prefix = kind.rsplit(".", 1)[0] + "." if isinstance(kind, str) and "." in kind else ""
-        node["type"] = prefix + "JointMultiView"
-        node[SWITCH_KEY] = dict(switch)
-    return new, nodes
+        if lines:
+            return "; ".join(lines)
+        return "[jointaug] independent views: the config says jointaug = None" if self.off else None
 
 
-def _library_of(scope: str | None, nodes: list[dict]) -> str:
+def _not_imported(value: Any, scope: str | None) -> ValueError:
+    library = scope if scope in LIBRARIES else "mmselfsup"
+    return ValueError(
+        f"jointaug = {value!r} is set, but this config's custom_imports do not import jointaug_plugins' "
+        "adapter: nothing reads the key, and training would run independent views. Add at the end of the "
+        f"config:\n    {adapter_line(library)}"
+    )
+
+
+def _library_of(scope: str | None, nodes: list[Mapping], adapters: Collection[str]) -> str:
     prefixes = {n["type"].split(".", 1)[0] for n in nodes if isinstance(n.get("type"), str) and "." in n["type"]}
     library = next(iter(prefixes), None) or scope
-    if library not in ("mmselfsup", "mmpretrain"):
-        library = next(iter(REGISTERED), "mmselfsup")
-    if library not in REGISTERED:
-        imported = ", ".join(f"jointaug_plugins.adapters.{k}" for k in REGISTERED) or "no mm adapter"
+    if library not in LIBRARIES:
+        library = next(iter(adapters), "mmselfsup")
+    if library not in adapters:
+        imported = ", ".join(f"jointaug_plugins.adapters.{k}" for k in adapters) or "no mm adapter"
         raise ValueError(
             f"this config builds its pipeline with {library}, but jointaug_plugins.adapters.{library} is not "
             f"imported (imported: {imported}): put 'jointaug_plugins.adapters.{library}' in custom_imports"
@@ -142,39 +133,117 @@ def _library_of(scope: str | None, nodes: list[dict]) -> str:
     return library
 
 
-def check_build(nodes: list[dict], scope: str | None) -> None:
-    """Build each ``JointMultiView`` once now, so a mistake stops before training, not at the first batch."""
+def apply_switch(
+    dataloader: Mapping, cfg: Any = None, *, scope: str | None = None, process_adapters: Collection[str] = ()
+) -> Switched:
+    """Apply and check the switch on a train dataloader config: the one path of the Runner and ``jointaug verify``.
+
+    Args:
+        dataloader: ``train_dataloader`` as a config dict (left untouched).
+        cfg: The whole config (its ``jointaug`` key, ``custom_imports`` and ``_base_`` chain), or ``None``.
+        scope: The config's default scope (``mmselfsup`` / ``mmpretrain``).
+        process_adapters: The adapters imported in this process, used where the config's ``custom_imports``
+            name none (the Runner passes those imported; ``jointaug verify``, standing for a fresh
+            ``tools/train.py``, passes none).
+
+    Raises:
+        ValueError, TypeError, ImportError: every mistake of the README's mm table, before training.
+    """
+    value = switch_value(cfg)
+    named = config_adapters(cfg)
+    notes = dropped_base_imports(cfg)
+    adapters = named or list(process_adapters)
+    new = copy.deepcopy(dict(dataloader))
+    dataset = new.get("dataset")
+    nodes = multiview_nodes(dataset)
+    untouched = Switched(new, new, warnings=notes)
+    if not adapters:
+        if value is not _MISSING and value is not None:
+            raise _not_imported(value, scope)
+        if any(_type_name(n) == "JointMultiView" for n in nodes):
+            raise ValueError(
+                "the train pipeline names JointMultiView, but this config's custom_imports do not import "
+                f"jointaug_plugins' adapter, which registers it. Add at the end of the config:\n    "
+                f"{adapter_line(scope if scope in LIBRARIES else 'mmselfsup')}"
+            )
+        return untouched
+    options = None if value is None else JointOptions.parse(None if value is _MISSING else value)
+    if options is not None:
+        options.require_effect()
     if not nodes:
-        return
+        # An adapter imported elsewhere in this process, views built by the user, or independent on purpose.
+        if value is None or (value is _MISSING and not named) or find_instances(dataset, _is_views):
+            return Switched(new, new, off=value is None, warnings=notes)
+        said = f"jointaug = {value!r} is set" if value is not _MISSING else "this config imports the mm adapter"
+        raise ValueError(
+            f"{said}, but the train pipeline has no MultiView to make joint; transforms found in "
+            f"train_dataloader.dataset: {[_type_name(n) for n in _walk(dataset) if 'type' in n]}"
+        )
+    todo = [n for n in nodes if options is not None or _type_name(n) == "JointMultiView"]
+    if not todo:
+        return Switched(new, new, off=True, warnings=notes)
+    library = _library_of(scope, todo, adapters)
+    if library not in REGISTERED:
+        importlib.import_module(f"jointaug_plugins.adapters.{library}")
+    built, written = {}, {}
     from mmengine.registry import DefaultScope
 
-    library = _library_of(scope, nodes)
-    registry = importlib.import_module(f"{library}.registry").TRANSFORMS
     with DefaultScope.overwrite_default_scope(library):
-        for node in nodes:
-            registry.build(copy.deepcopy({**node, "type": "JointMultiView"}))
+        for node in todo:
+            own = node.get(SWITCH_KEY, _MISSING) if _type_name(node) == "JointMultiView" else _MISSING
+            if own is not _MISSING and value not in (_MISSING, None) and own != value:
+                raise ValueError(
+                    f"the train pipeline already has {node['type']}(jointaug={own!r}) and the config also sets "
+                    f"jointaug = {value!r}; keep one (the jointaug key is the usual form)"
+                )
+            jointaug = options if own is _MISSING or own == value else own
+            kwargs = copy.deepcopy({k: v for k, v in node.items() if k not in ("type", SWITCH_KEY)})
+            built[id(node)] = REGISTERED[library](**kwargs, jointaug=jointaug)
+            kind = node["type"] if isinstance(node["type"], str) else library
+            prefix = kind.rsplit(".", 1)[0] + "." if "." in kind else ""
+            shown = own if own is not _MISSING else ({} if value is _MISSING else dict(value))
+            written[id(node)] = {**node, "type": prefix + "JointMultiView", SWITCH_KEY: copy.deepcopy(shown)}
+    return Switched(
+        _replaced(new, built), _replaced(new, written), [built[id(n)] for n in todo], options is None, notes
+    )
 
 
-def train_pipeline(cfg: Any, strict: bool = False) -> Any:
-    """The train dataset's pipeline of ``cfg`` (an ``mmengine.Config``) as the Runner builds it, switch applied.
-
-    Returns an ``mmcv.transforms.Compose`` that takes a results dict (``{'img_path': ...}``) and returns
-    the packed sample (``inputs``: the list of views). Used by ``jointaug verify``.
-    """
+def train_pipeline(cfg: Any, process_adapters: Collection[str] = ()) -> tuple[Any, Switched]:
+    """The train dataset's pipeline of ``cfg`` (an ``mmengine.Config``) as the Runner builds it, the switch
+    applied by :func:`apply_switch`, and what the switch made. The pipeline is an ``mmcv.transforms.Compose``
+    that takes a results dict (``{'img_path': ...}``) and returns the packed sample (``inputs``: the list of
+    views). Used by ``jointaug verify``."""
     from mmcv.transforms import Compose
     from mmengine.registry import DefaultScope
 
-    loader, nodes = apply_switch(cfg["train_dataloader"], switch_value(cfg), strict=strict)
     scope = cfg.get("default_scope", None)
-    pipelines = [n["pipeline"] for n in _walk(loader.get("dataset")) if isinstance(n.get("pipeline"), (list, tuple))]
-    holding = [p for p in pipelines if multiview_nodes(list(p))] or pipelines
+    switched = apply_switch(cfg["train_dataloader"], cfg, scope=scope, process_adapters=process_adapters)
+    pipelines = [
+        n["pipeline"] for n in _walk(switched.loader.get("dataset")) if isinstance(n.get("pipeline"), (list, tuple))
+    ]
+    holding = [p for p in pipelines if any(v is t for v in switched.views for t in p) or multiview_nodes(list(p))]
+    holding = holding or pipelines
     if not holding:
         raise ValueError("train_dataloader.dataset has no pipeline")
-    library = _library_of(scope, nodes) if nodes else scope
-    if library in ("mmselfsup", "mmpretrain"):
-        importlib.import_module(f"{library}.registry")
-    with DefaultScope.overwrite_default_scope(library):
-        return Compose(copy.deepcopy(list(holding[0])))
+    if scope in LIBRARIES:
+        importlib.import_module(f"{scope}.registry")
+    with DefaultScope.overwrite_default_scope(scope):
+        return Compose(list(holding[0])), switched
+
+
+def _with_epoch_hook(hooks: Any, announce: str | None) -> list:
+    """``custom_hooks`` plus one ``JointEpochHook`` (unless there is one) that logs ``announce`` at train start."""
+    from .epoch import JointEpochHook
+
+    hooks = list(hooks or [])
+    for i, hook in enumerate(hooks):
+        if isinstance(hook, JointEpochHook):
+            hook.announce = hook.announce or announce
+            return hooks
+        if isinstance(hook, Mapping) and _type_name(hook) == "JointEpochHook":
+            hooks[i] = {"announce": announce, **hook}
+            return hooks
+    return [*hooks, JointEpochHook(announce=announce)]
 
 
 def install_runner_switch() -> None:
@@ -187,24 +256,26 @@ def install_runner_switch() -> None:
     signature = inspect.signature(original)
 
     @functools.wraps(original)
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         bound = signature.bind(self, *args, **kwargs)
         loader, cfg = bound.arguments.get("train_dataloader"), bound.arguments.get("cfg")
-        nodes: list[dict] = []
+        switched = None
         if isinstance(loader, Mapping):
-            loader, nodes = apply_switch(loader, switch_value(cfg))
-            bound.arguments["train_dataloader"] = loader
-            if cfg is not None:
+            scope = bound.arguments.get("default_scope", None)
+            switched = apply_switch(loader, cfg, scope=scope, process_adapters=list(REGISTERED))
+            bound.arguments["train_dataloader"] = switched.loader
+            if cfg is not None and switched.views:
                 cfg = copy.deepcopy(cfg)
-                cfg["train_dataloader"] = loader  # so the config dumped into work_dir shows JointMultiView
+                cfg["train_dataloader"] = switched.config_loader  # the config dumped into work_dir says what trains
                 bound.arguments["cfg"] = cfg
+        # Registered with the config's hooks, so mmengine's hook table lists it; β schedules and reproducible
+        # draws follow the runner's epoch (inert where no joint view uses it).
+        announce = switched.announcement() if switched is not None else None
+        bound.arguments["custom_hooks"] = _with_epoch_hook(bound.arguments.get("custom_hooks"), announce)
         original(*bound.args, **bound.kwargs)
-        check_build(nodes, bound.arguments.get("default_scope"))
-        # β schedules and reproducible draws follow the runner's epoch (inert where no joint view uses it).
-        from .epoch import JointEpochHook
-
+        for message in switched.warnings if switched is not None else ():
+            self.logger.warning(message)
         sync_epoch(0)  # before an iteration-based loop starts its DataLoader workers; hooks set the real epoch
-        self.register_hook(JointEpochHook())
 
     __init__._jointaug_switch = True
     Runner.__init__ = __init__

@@ -118,6 +118,9 @@ def conversions(library: str) -> tuple[tuple[type, type, Callable[[Any], JointTr
         except (ImportError, AttributeError):
             return
         joint = type(f"Joint{name}", (mixin, base), {"__module__": __name__, "__doc__": mixin.__doc__})
+        # Importable by a name of its own, so views pickle (spawn workers): e.g. JointRandomResizedCrop__mmcls.
+        joint.__qualname__ = f"Joint{name}__{module.split('.')[0]}"
+        globals()[joint.__qualname__] = joint
         table.append((base, joint, make_source))
 
     if library == "mmselfsup":
@@ -135,6 +138,16 @@ def conversions(library: str) -> tuple[tuple[type, type, Callable[[Any], JointTr
         add("mmpretrain.datasets.transforms", "GaussianBlur", _PretrainBlurMixin, _pretrain_blur_source)
         add("mmpretrain.datasets.transforms", "ColorJitter", _PretrainColorMixin, _color_source)
     return tuple(table)
+
+
+def __getattr__(name: str) -> type:
+    """The joint classes by their pickled names (made on first use, as in a freshly spawned worker)."""
+    if name.startswith("Joint") and "__" in name:
+        for library in LIBRARIES:
+            conversions(library)
+        if name in globals():
+            return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class MMConversions:

@@ -7,8 +7,9 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ...options import JointOptions
 from .dali import DALI_MODULE, SoloDALIEntry, build_transform_pipeline_dali, full_transform, install_builder
-from .options import describe, get
+from .options import get
 from .pipeline import SOLO_MODULE, check_config, joint_pipeline, solo_available
 
 try:
@@ -18,9 +19,11 @@ except ImportError:  # pragma: no cover - hydra-core comes with the solo extra
 
 # What main_pretrain.py builds its training views with; replaced in the running script and in solo's module.
 BUILDERS = ("FullTransformPipeline", "build_transform_pipeline_dali", "PretrainDALIDataModule")
+#: What every option of the ``jointaug`` config group registers under ``hydra.callbacks``.
+TARGET = "jointaug_plugins.adapters.solo.JointAugCallback"
 
 
-def _joint_full_transform_pipeline(options: Mapping[str, Any]) -> Callable[[Sequence[Any]], Any]:
+def _joint_full_transform_pipeline(options: JointOptions) -> Callable[[Sequence[Any]], Any]:
     """A stand-in for solo's ``FullTransformPipeline`` class: takes its ``NCropAugmentation`` list (PIL
     pipelines, or under ``data.format: dali`` the entries of the DALI stand-in)."""
 
@@ -29,7 +32,7 @@ def _joint_full_transform_pipeline(options: Mapping[str, Any]) -> Callable[[Sequ
         if entries and all(isinstance(entry, SoloDALIEntry) for entry, _ in entries):
             return full_transform(entries, options)
         pipeline = joint_pipeline(entries, options)
-        print(f"[jointaug] joint views on ({describe(options)}), pairs {pipeline.pairs}", file=sys.stderr)
+        print(f"[jointaug] joint views on ({options.describe()}), pairs {pipeline.pairs}", file=sys.stderr)
         return pipeline
 
     return FullTransformPipeline
@@ -42,6 +45,33 @@ def _refusing(error: Exception) -> Callable[..., Any]:
         raise error
 
     return refuse
+
+
+def registered(config: Any) -> bool:
+    """Whether a composed config (its ``hydra`` node included) registers :class:`JointAugCallback`, as every
+    option of the ``jointaug`` group does: then hydra runs it before ``main_pretrain.main``."""
+    callbacks = get(get(config, "hydra", {}), "callbacks") or {}
+    return any(get(callbacks[name], "_target_") == TARGET for name in callbacks)
+
+
+def job_builders(config: Any) -> dict[str, Callable[..., Any]]:
+    """What :meth:`JointAugCallback.on_job_start` checks and installs: :func:`~.pipeline.check_config` on
+    ``config``, then the builders that stand in for solo's (``FullTransformPipeline``; under ``data.format: dali``
+    also ``build_transform_pipeline_dali``). Empty when the config has no ``jointaug`` block.
+
+    ``jointaug verify`` builds through the same builders (:mod:`.main_path`).
+
+    Raises:
+        ValueError, TypeError: every check of :func:`~.pipeline.check_config`.
+    """
+    options = check_config(config)
+    if options is None:
+        return {}
+    builders: dict[str, Callable[..., Any]] = {"FullTransformPipeline": _joint_full_transform_pipeline(options)}
+    if get(get(config, "data", {}), "format") == "dali":
+        # The entries become joint DALI views; solo's builder hands them the encoded images.
+        builders["build_transform_pipeline_dali"] = build_transform_pipeline_dali
+    return builders
 
 
 class JointAugCallback(_HydraCallback):
@@ -63,19 +93,14 @@ class JointAugCallback(_HydraCallback):
     def on_job_start(self, config: Any, **kwargs: Any) -> None:
         """Check the config and install the joint (or the refusing) pipeline builders."""
         try:
-            options = check_config(config)
+            builders = job_builders(config)
         except (TypeError, ValueError) as err:
             self._install({name: _refusing(err) for name in BUILDERS})
             raise
-        if options is None:
-            return
-        replacements: dict[str, Callable[..., Any]] = {"FullTransformPipeline": _joint_full_transform_pipeline(options)}
-        if get(get(config, "data", {}), "format") == "dali":
-            # The entries become joint DALI views; solo's builder hands them the encoded images.
-            replacements["build_transform_pipeline_dali"] = build_transform_pipeline_dali
-            if solo_available():
-                install_builder()
-        self._install(replacements)
+        if "build_transform_pipeline_dali" in builders and solo_available():
+            install_builder()
+        if builders:
+            self._install(builders)
 
     @staticmethod
     def _install(replacements: Mapping[str, Callable[..., Any]]) -> None:

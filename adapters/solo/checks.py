@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import importlib.util
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
+from ...options import JointOptions, is_multicrop_layout
 from .dali import dali_view
+from .layout import layout_of
 from .options import get
 
 _KIND_SOURCE = {
@@ -20,7 +22,7 @@ _KIND_SOURCE = {
 }
 
 
-def check_data_format(cfg: Any, options: Mapping[str, Any] | None) -> None:
+def check_data_format(cfg: Any, options: JointOptions | None) -> None:
     """Under ``data.format: dali`` the joint views are made by DALI: DALI must be installed and every
     augmentation entry must have DALI operators (solo's DALI path has no equalization)."""
     data_format = get(get(cfg, "data", {}), "format", "image_folder")
@@ -60,30 +62,31 @@ def _warn(message: str) -> None:
     warnings.warn(message, UserWarning, stacklevel=3)
 
 
-def check_switch_has_effect(
-    augmentations: Sequence[Any], options: Mapping[str, Any], pairs: Sequence[tuple[int, int]]
-) -> None:
+def check_switch_has_effect(augmentations: Sequence[Any], options: JointOptions) -> list[tuple[int, int]]:
     """Refuse a switch that has no effect on this recipe; warn where it has less effect than asked.
 
     Args:
         augmentations: solo's ``augmentations`` entries (``num_crops`` views each, in order).
-        options: Parsed ``jointaug`` options (:func:`~.options.parse_jointaug`).
-        pairs: The view pairs that will be joint.
+        options: The parsed ``jointaug`` block (:func:`~.options.parse_block`).
+
+    Returns:
+        The joint pairs: ``options.pairs_for(layout)``, layout = the entries' ``num_crops``.
 
     Raises:
         ValueError: no pair at all, or a kind switched on (``crop``, ``blur``, ``color``) that no pair
             has in both of its views (e.g. JointBlur where every ``gaussian_blur.prob`` is 0).
     """
-    entry_of = [i for i, aug in enumerate(augmentations) for _ in range(int(get(aug, "num_crops", 1)))]
+    layout = layout_of(augmentations)
+    pairs = options.pairs_for(layout)
+    entry_of = [i for i, count in enumerate(layout) for _ in range(count)]
     views = [augmentations[i] for i in entry_of]
     if not pairs:
         raise ValueError(
             f"jointaug is on but this recipe's {len(views)} view(s) form no joint pair "
-            f"(num_crops per entry: {[int(get(a, 'num_crops', 1)) for a in augmentations]}, "
-            f"jointaug.multicrop: {options.get('multicrop')}); nothing would be joint"
+            f"(num_crops per entry: {layout}, jointaug.multicrop: {options.multicrop}); nothing would be joint"
         )
     for kind, source in _KIND_SOURCE.items():
-        if options.get(kind) is None:
+        if options.specs.get(kind) is None:
             continue
         effective = [(a, b) for a, b in pairs if view_has(kind, views[a]) and view_has(kind, views[b])]
         if not effective:
@@ -96,21 +99,30 @@ def check_switch_has_effect(
         if len(effective) < len(pairs):
             missing = [p for p in pairs if p not in effective]
             _warn(f"jointaug.{kind} has no effect on pair(s) {missing}: one of their views has no {source}")
-    mode = options.get("multicrop")
-    n_global = int(get(augmentations[0], "num_crops", 1))
-    considered = {"global": range(n_global), "local": range(n_global, len(views))}.get(mode, range(len(views)))
-    paired = {v for pair in pairs for v in pair}
-    unpaired = [v for v in considered if v not in paired]
-    if unpaired:
-        _warn(
-            f"jointaug: view(s) {unpaired} of {len(views)} are left unpaired and drawn independently "
-            f"(pairs: {list(pairs)}); use an even number of crops per entry"
-        )
-    if options.get("crop") is not None:
+    _warn_unpaired(layout, options, pairs)
+    if options.specs.get("crop") is not None:
         for a, b in pairs:
             if entry_of[a] != entry_of[b] and _scale(views[a]) != _scale(views[b]):
                 _warn(
                     f"jointaug: pair ({a}, {b}) joins views of augmentation entries with different crop scales "
-                    f"{_scale(views[a])} and {_scale(views[b])}; for multi-crop recipes set jointaug.multicrop "
-                    "(global, local or both)"
+                    f"{_scale(views[a])} and {_scale(views[b])}; for a multi-crop recipe put its global crops "
+                    "(>= 2) in the first entry and its local crops in the second"
                 )
+    return pairs
+
+
+def _warn_unpaired(layout: list[int], options: JointOptions, pairs: Sequence[tuple[int, int]]) -> None:
+    """Warn when a view is in no pair although the pairs are the default ones. One entry: the coordinator
+    warns itself (:class:`~jointaug_plugins.JointViews`); several entries: here, with solo's fix."""
+    if options.pairs is not None or len(layout) == 1:
+        return
+    n_global, total = layout[0], sum(layout)
+    mode = (options.multicrop or "global") if is_multicrop_layout(layout) else None
+    considered = {"global": range(n_global), "local": range(n_global, total)}.get(mode, range(total))
+    paired = {v for pair in pairs for v in pair}
+    unpaired = [v for v in considered if v not in paired]
+    if unpaired:
+        _warn(
+            f"jointaug: view(s) {unpaired} of {total} are left unpaired and drawn independently "
+            f"(pairs: {list(pairs)}); use an even number of crops per entry"
+        )

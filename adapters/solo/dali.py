@@ -11,15 +11,16 @@ union of its views' boxes). ``PretrainDALIDataModule``, the iterator and ``main_
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
+from ...options import JointOptions
 from ..dali import DALIView, JointDALIViews
 from ..dali.views import announce
-from .layout import dataset_stats, view_pairs
+from .layout import dataset_stats
 from .options import get
 
 DALI_MODULE = "solo.data.dali_dataloader"
@@ -75,22 +76,17 @@ class JointDALIFullTransform:
 
     forkable = False  # a DALI pipeline's threads do not survive a fork (``jointaug verify`` runs it in-process)
 
-    def __init__(self, entries: Sequence[tuple[SoloDALIEntry, int]], options: Mapping[str, Any] | None) -> None:
+    def __init__(self, entries: Sequence[tuple[SoloDALIEntry, int]], options: JointOptions | None) -> None:
         devices = {entry.device for entry, _ in entries}
         if len(devices) != 1:
             raise ValueError(f"every DALI augmentation entry must use one dali.device, got {sorted(devices)}")
         self.device = devices.pop()
         views = [entry.view for entry, count in entries for _ in range(int(count))]
-        options = options or {"crop": None, "blur": None, "color": None, "multicrop": None}
-        self.views = JointDALIViews(
-            views,
-            crop=options["crop"],
-            blur=options["blur"],
-            color=options["color"],
-            pairs=view_pairs([int(count) for _, count in entries], options["multicrop"]),
-            crop_or_blur=options.get("crop_or_blur"),
-            seed=options.get("seed"),
-        )
+        layout = [int(count) for _, count in entries]
+        #: The parsed ``jointaug`` block (``None``: independent views, solo's own DALI path without the switch).
+        self.options = options
+        # The DALI views' coordinator pairs solo's layout by the one default policy, as the PIL path does.
+        self.views = JointDALIViews(views, {"crop": None} if options is None else options, layout=layout)
 
     def __call__(self, image: Any) -> Any:
         """The views of one PIL image, made by a small DALI CPU pipeline (``jointaug verify``, inspection)."""
@@ -114,7 +110,9 @@ def build_transform_pipeline_dali(dataset: str, cfg: Any, dali_device: str) -> S
     return SoloDALIEntry(dali_view(dataset, cfg), dali_device)
 
 
-def full_transform(entries: Sequence[tuple[SoloDALIEntry, int]], options: Mapping[str, Any]) -> JointDALIFullTransform:
+def full_transform(
+    entries: Sequence[tuple[SoloDALIEntry, int]], options: JointOptions | None
+) -> JointDALIFullTransform:
     """The joint DALI views of solo's entries (``(entry, num_crops)``), announced on stderr."""
     full = JointDALIFullTransform(entries, options)
     announce(full.views)

@@ -22,54 +22,58 @@ from __future__ import annotations
 import functools
 import importlib
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from ...drawlog import find_joint_views
 from ...epoch import sync_epoch
-from .options import GROUP_LINE, describe, get, parse_jointaug
+from .options import GROUP_LINE, get, parse_block
 
 
 class JointAugMissingError(RuntimeError):
     """The config asks for joint views but the trainer's train dataloader does not make them."""
 
 
-def _transform_name(loader: Any) -> str:
-    dataset = get(loader, "dataset")
-    transform = get(dataset, "transform") if dataset is not None else None
-    if transform is None:
-        return type(loader).__name__
-    return f"{type(transform).__module__}.{type(transform).__name__}"
+def check_views(cfg: Any, views: Sequence[Any]) -> None:
+    """The guard's check: raise :class:`JointAugMissingError` if ``cfg``'s ``jointaug`` block switches something on
+    but none of ``views`` (the :class:`~jointaug_plugins.JointViews` found in the train data) is joint.
 
-
-def check_trainer(trainer: Any, pl_module: Any) -> None:
-    """Raise :class:`JointAugMissingError` if ``pl_module.cfg.jointaug`` is on but the views are not joint.
-
-    Inert (returns) when the module has no ``cfg``, the ``cfg`` has no ``jointaug`` block, or the block
-    switches nothing on (all of ``crop``, ``blur``, ``color`` null: the explicit opt-out).
+    Inert (returns) when ``cfg`` has no ``jointaug`` block, or the block switches nothing on (``crop``, ``blur``
+    and ``color`` all null: the explicit opt-out). The block is parsed only when no joint views were found (the
+    hydra callback parsed it where they were).
     """
-    cfg = getattr(pl_module, "cfg", None)
     block = get(cfg, "jointaug") if cfg is not None else None
     if block is None:
         return
-    options = parse_jointaug(block)
-    if options is None:
+    switched_on = [v for v in views if v.options.switched_on]
+    joint = [v for v in switched_on if v.pairs]
+    if joint:
+        pairs = joint[0].pairs if len(joint) == 1 else [v.pairs for v in joint]
+        described = joint[0].options.describe()
+        print(f"[jointaug] guard: train views are joint ({described}), pairs {pairs}", file=sys.stderr)
         return
-    loader = trainer.train_dataloader
-    # Under data.format: dali the loader is DALI's iterator; the joint views sit in solo's datamodule.
-    views = find_joint_views(loader) or find_joint_views(getattr(trainer, "datamodule", None))
-    if any(v.pairs for v in views):
-        pairs = views[0].pairs if len(views) == 1 else [v.pairs for v in views]
-        print(f"[jointaug] guard: train views are joint ({describe(options)}), pairs {pairs}", file=sys.stderr)
+    options = parse_block(block)
+    if options is None or not options.switched_on:
         return
-    found = "joint views with no pair" if views else _transform_name(loader)
+    found = "jointaug's, with no joint pair" if switched_on else "not jointaug's JointFullTransformPipeline"
     raise JointAugMissingError(
-        f"jointaug: the config has a `jointaug:` block ({describe(options)}) but the train dataloader's transform "
-        f"is {found}, not jointaug's JointFullTransformPipeline, so training would use independent views: "
-        "solo-learn ignores a `jointaug:` block by itself. Fix: add the line "
-        f"`{GROUP_LINE}` to the YAML's `defaults:` list, above `- _self_` (the block may stay; its values then "
-        "win over the group's). To train without joint views, delete the block (or set jointaug.crop, "
+        f"jointaug: the config has a `jointaug:` block ({options.describe()}) but the train dataloader's transform "
+        f"is {found}, so training would use independent views: solo-learn ignores a `jointaug:` block by itself. "
+        f"Fix: add the line `{GROUP_LINE}` to the YAML's `defaults:` list, above `- _self_` (the block may stay; its "
+        "values then win over the group's). To train without joint views, delete the block (or set jointaug.crop, "
         "jointaug.blur and jointaug.color to null)."
     )
+
+
+def check_trainer(trainer: Any, pl_module: Any) -> None:
+    """Raise :class:`JointAugMissingError` if ``pl_module.cfg.jointaug`` is on but the views are not joint
+    (:func:`check_views` on the joint views of the train dataloader, else of the datamodule)."""
+    cfg = getattr(pl_module, "cfg", None)
+    if cfg is None or get(cfg, "jointaug") is None:
+        return
+    # Under data.format: dali the loader is DALI's iterator; the joint views sit in solo's datamodule.
+    views = find_joint_views(trainer.train_dataloader) or find_joint_views(getattr(trainer, "datamodule", None))
+    check_views(cfg, views)
 
 
 def scheduled_views(trainer: Any) -> list[Any]:

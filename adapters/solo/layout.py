@@ -1,12 +1,10 @@
-"""solo-learn's view layout: per-dataset normalisation and which of its flattened views pair."""
+"""solo-learn's view layout: per-dataset normalisation and the views per augmentation entry."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from ...transforms.multicrop import multicrop_pairs
-from ...transforms.views import consecutive_pairs
 from .options import get
 
 _IMAGENET_STATS = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
@@ -27,18 +25,11 @@ def dataset_stats(dataset: str | None, aug_cfg: Any) -> tuple[Any, Any]:
     )
 
 
-def view_pairs(num_crops: Sequence[int], multicrop: str | None) -> list[tuple[int, int]]:
-    """Joint pairs for solo's flattened views (entry 1's crops, then entry 2's ...).
+def layout_of(augmentations: Sequence[Any]) -> list[int]:
+    """solo's view layout: ``num_crops`` per augmentation entry, in order (views are flattened entry by entry).
 
-    Without ``multicrop`` views pair consecutively: one entry with ``num_crops: 2`` gives (0, 1), two
-    entries with one crop each give (0, 1) across the entries. With ``multicrop`` the first entry holds
-    the global crops and the second the local ones.
+    ``[2]`` for a symmetric recipe (SimCLR), ``[1, 1]`` for BYOL's two entries, ``[2, 6]`` for multi-crop; the
+    joint pairs are :meth:`JointOptions.pairs_for(layout) <jointaug_plugins.JointOptions.pairs_for>`, the one
+    default policy of every entry point.
     """
-    if multicrop is None:
-        return consecutive_pairs(sum(num_crops))
-    if len(num_crops) != 2:
-        raise ValueError(
-            f"jointaug.multicrop: {multicrop} needs two augmentation entries, global then local; "
-            f"got {len(num_crops)} entries"
-        )
-    return multicrop_pairs(num_crops[0], num_crops[1], multicrop)
+    return [int(get(aug, "num_crops", 1)) for aug in augmentations]

@@ -6,17 +6,18 @@ import copy
 import importlib
 import importlib.util
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from torchvision import transforms as T
 
-from ...jointify import jointify_view, resolve_specs
+from ...jointify import jointify_view
+from ...options import JointOptions
 from ...transforms.blur import JointGaussianBlur
 from ...transforms.views import JointViews
 from .checks import check_data_format, check_switch_has_effect
-from .dali import JointDALIFullTransform, build_transform_pipeline_dali, full_transform
-from .layout import dataset_stats, view_pairs
-from .options import get, parse_jointaug
+from .dali import SoloDALIEntry, build_transform_pipeline_dali, full_transform
+from .layout import dataset_stats
+from .options import get, parse_block
 from .order import check_group_order
 
 SOLO_MODULE = "solo.data.pretrain_dataloader"
@@ -31,24 +32,18 @@ class JointFullTransformPipeline(JointViews):
     """solo-learn's ``FullTransformPipeline`` with joint views: image -> list of view tensors, in solo's order."""
 
 
-def joint_pipeline(
-    entries: Sequence[tuple[Callable, int]], options: Mapping[str, Any] | None
-) -> JointFullTransformPipeline:
-    """Views from ``(per-view pipeline, num_crops)`` entries, made joint under ``options``."""
+def joint_pipeline(entries: Sequence[tuple[Callable, int]], options: JointOptions | None) -> JointFullTransformPipeline:
+    """Views from ``(per-view pipeline, num_crops)`` entries, made joint under ``options`` (the parsed ``jointaug``
+    block; ``None``: independent views). The layout is the entries' ``num_crops``, so the views pair as
+    :meth:`JointOptions.pairs_for <jointaug_plugins.JointOptions.pairs_for>` says (the one default policy)."""
     views = [pipeline for pipeline, count in entries for _ in range(int(count))]
+    layout = [int(count) for _, count in entries]
     if options is None:
-        return JointFullTransformPipeline(views, crop=None)
-    kwargs = {
-        "crop": options["crop"],
-        "blur": options["blur"],
-        "color": options["color"],
-        "pairs": view_pairs([count for _, count in entries], options["multicrop"]),
-        "crop_or_blur": options["crop_or_blur"],
-        "seed": options["seed"],
-    }
+        return JointFullTransformPipeline(views, crop=None, layout=layout)
     # Swap the views' transforms (each view its own copy, as jointify does) and build the coordinator once.
-    specs = resolve_specs({kind: options[kind] for kind in ("crop", "blur", "color")})
-    return JointFullTransformPipeline([jointify_view(copy.deepcopy(v), specs) for v in views], **kwargs)
+    return JointFullTransformPipeline(
+        [jointify_view(copy.deepcopy(v), options.specs) for v in views], options, layout=layout
+    )
 
 
 def _prob(node: Any, key: str) -> float:
@@ -88,45 +83,67 @@ def build_view_pipeline(dataset: str, aug_cfg: Any) -> Callable:
     return T.Compose(ops)
 
 
-def check_config(cfg: Any) -> dict[str, Any] | None:
-    """All build-time checks of a solo config; returns the parsed ``jointaug`` options (``None`` = off).
+def check_config(cfg: Any) -> JointOptions | None:
+    """All build-time checks of a solo config, the ones the hydra job callback runs; returns the parsed ``jointaug``
+    block (``None``: the config has none).
 
-    Raises ``ValueError`` / ``TypeError`` for a bad ``jointaug`` block, a DALI entry DALI cannot make, a switch that
-    would have no effect, and (when ``cfg`` carries its ``hydra`` node) a value in the YAML body that the
-    ``jointaug`` group line, placed after ``- _self_``, replaced. Warns when a view is left unpaired.
+    The block is parsed once (:func:`~.options.parse_block`); the switch must have an effect
+    (:meth:`~jointaug_plugins.JointOptions.require_effect`). Raises ``ValueError`` / ``TypeError`` for a bad
+    ``jointaug`` block, an option solo-learn cannot honour, a DALI entry DALI cannot make, a switch that would
+    have no effect, and (when ``cfg`` carries its ``hydra`` node) a value in the YAML body that the ``jointaug``
+    group line, placed after ``- _self_``, replaced. Warns when a view is left unpaired.
     """
-    options = parse_jointaug(get(cfg, "jointaug"))
+    options = parse_block(get(cfg, "jointaug"))
+    if options is None:
+        return None
+    options.require_effect()
     check_group_order(cfg)
     check_data_format(cfg, options)
     augmentations = get(cfg, "augmentations")
-    if options is not None and augmentations:
-        counts = [int(get(aug, "num_crops", 1)) for aug in augmentations]
-        check_switch_has_effect(augmentations, options, view_pairs(counts, options["multicrop"]))
+    if augmentations:
+        check_switch_has_effect(augmentations, options)
     return options
 
 
-def build_pretrain_transform(cfg: Any) -> JointFullTransformPipeline | JointDALIFullTransform:
-    """What solo's pretraining data path takes, joint per ``cfg.jointaug``: for ``data.format: image_folder``
-    or ``h5`` the dataset's transform (image -> list of views); for ``data.format: dali`` the joint DALI views
-    of solo's DALI entries (:class:`~.dali.JointDALIFullTransform`, device from ``dali.device``).
+def plain_builders() -> dict[str, Callable[..., Any]]:
+    """What ``main_pretrain`` builds its views with where the switch replaced nothing: the entries' pipelines
+    (solo's own ``build_transform_pipeline`` when solo-learn is importable) and independent views."""
 
-    Runs :func:`check_config` first, so what would stop ``main_pretrain`` stops here too.
+    def plain_full_transform(transforms: Sequence[Any]) -> Any:
+        entries = [(t.transform, t.num_crops) for t in transforms]
+        if entries and all(isinstance(entry, SoloDALIEntry) for entry, _ in entries):
+            return full_transform(entries, None)
+        return joint_pipeline(entries, None)
 
-    Args:
-        cfg: A solo-learn config (``augmentations`` list, ``data.dataset``, optional ``jointaug``), e.g. as
-            composed by hydra from a YAML with the ``- jointaug: crop`` line.
-    """
+    return {
+        "build_transform_pipeline": build_view_pipeline,
+        "build_transform_pipeline_dali": build_transform_pipeline_dali,
+        "FullTransformPipeline": plain_full_transform,
+    }
+
+
+def build_views(cfg: Any, builders: Mapping[str, Callable[..., Any]]) -> Any:
+    """The train transform as ``main_pretrain.py`` builds it from ``cfg.augmentations``, each builder it calls
+    taken from ``builders`` where given (the ones the hydra callback installs), else :func:`plain_builders`:
+    per entry ``build_transform_pipeline`` (``build_transform_pipeline_dali`` under ``data.format: dali``),
+    wrapped as ``NCropAugmentation``, then ``FullTransformPipeline`` of them all."""
     augmentations = get(cfg, "augmentations")
     if not augmentations:
         raise ValueError("cfg.augmentations must list at least one augmentation entry")
-    options = check_config(cfg)
+    use = {**plain_builders(), **builders}
     data = get(cfg, "data", {})
     dataset = get(data, "dataset")
     if get(data, "format") == "dali":
         device = get(get(cfg, "dali", {}), "device", "gpu")
-        dali_entries = [
-            (build_transform_pipeline_dali(dataset, aug, device), int(get(aug, "num_crops"))) for aug in augmentations
-        ]
-        return full_transform(dali_entries, options)
-    entries = [(build_view_pipeline(dataset, aug), int(get(aug, "num_crops"))) for aug in augmentations]
-    return joint_pipeline(entries, options)
+        entries = [use["build_transform_pipeline_dali"](dataset, aug, device) for aug in augmentations]
+    else:
+        entries = [use["build_transform_pipeline"](dataset, aug) for aug in augmentations]
+    crops = [NCrop(entry, int(get(aug, "num_crops"))) for entry, aug in zip(entries, augmentations)]
+    return use["FullTransformPipeline"](crops)
+
+
+class NCrop(NamedTuple):
+    """solo's ``NCropAugmentation`` as its ``FullTransformPipeline`` reads it: a pipeline and its crop count."""
+
+    transform: Any
+    num_crops: int

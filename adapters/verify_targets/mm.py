@@ -1,11 +1,14 @@
 """``jointaug verify CONFIG.py``: an mmselfsup / mmpretrain config, built as its Runner builds the train pipeline.
 
 The config is read with ``mmengine.Config.fromfile`` (which imports its ``custom_imports``, inheritance
-through ``_base_`` included); a target ``mmselfsup::selfsup/...py`` / ``mmpretrain::...py`` names a config
-shipped inside the library. The train dataset's pipeline (found through dataset wrappers, the
-``jointaug = dict(...)`` switch applied) is built under the config's default scope by
-``jointaug_plugins.adapters.mm.switch.train_pipeline`` and run on ``{'img_path': <the probe PNG>}``;
-its ``inputs`` are the views.
+through ``_base_`` included), as ``tools/train.py`` reads it; a target ``mmselfsup::selfsup/...py`` /
+``mmpretrain::...py`` names a config shipped inside the library. The train dataset's pipeline is built by
+``jointaug_plugins.adapters.mm.switch.train_pipeline``, i.e. through
+:func:`~jointaug_plugins.adapters.mm.switch.apply_switch`, the function the wrapped ``Runner.__init__`` runs,
+with its checks: verify stops on the errors training stops on, and the adapters that count are those the
+config's ``custom_imports`` import (a fresh training process imports nothing else), so ``jointaug`` set
+without the adapter imported is an error here (training cannot see it and would run independent views). The
+pipeline runs on ``{'img_path': <the probe PNG>}``; its ``inputs`` are the views.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 
 from ...hookspecs import hookimpl
 from ...tools.verify import VerifyTarget, VerifyTargetError
+from ...tools.verify_probe import image_digest
 
 LIBRARIES = ("mmselfsup", "mmpretrain")
 _PACKAGE_CONFIG = re.compile(r"^(mmselfsup|mmpretrain|mmcls)::\S+\.py$")
@@ -78,7 +82,8 @@ def build_pipeline(cfg: Any) -> tuple[Any, str, list[str]]:
     from ..mm.switch import train_pipeline
 
     try:
-        return train_pipeline(cfg), library, notes
+        pipeline, switched = train_pipeline(cfg)
+        return pipeline, library, notes + switched.warnings
     except VerifyTargetError:
         raise
     except Exception as err:
@@ -89,21 +94,36 @@ def build_pipeline(cfg: Any) -> tuple[Any, str, list[str]]:
 
 
 class MMViews:
-    """``image -> views`` through an mm pipeline: the image is written once as PNG and loaded by the
-    pipeline's own ``LoadImageFromFile``; the packed ``inputs`` are the views."""
+    """``image -> views`` through an mm pipeline: the image is written as PNG and loaded by the pipeline's own
+    ``LoadImageFromFile``; the packed ``inputs`` are the views.
+
+    The PNG is named after the image's content (:func:`~jointaug_plugins.tools.verify_probe.image_digest`),
+    never after the object's ``id()``: CPython reuses the id of a freed image for the next one, so an
+    id-keyed cache would feed the pipeline an earlier, differently designed probe (in this process, or in
+    forked workers that inherit the cache). A file is written once per content (to a temporary name, then
+    renamed), so forked workers writing the same probe at once never read a half-written file.
+    """
 
     def __init__(self, pipeline: Any) -> None:
         self.pipeline = pipeline
         self._dir = tempfile.TemporaryDirectory(prefix="jointaug-verify-")
-        self._image: tuple[int, str] | None = None
+        self._files: dict[str, str] = {}  # content digest -> PNG path
+
+    def probe_path(self, image: Any) -> str:
+        """The PNG file holding ``image`` (written on first use of this content)."""
+        key = image_digest(image)
+        path = self._files.get(key)
+        if path is None or not os.path.exists(path):
+            path = str(Path(self._dir.name) / f"probe_{key}.png")
+            if not os.path.exists(path):
+                partial = f"{path}.{os.getpid()}.partial.png"
+                image.save(partial, format="PNG")
+                os.replace(partial, path)
+            self._files[key] = path
+        return path
 
     def __call__(self, image: Any) -> Any:
-        if self._image is None or self._image[0] != id(image):
-            # One file per process and image: DataLoader-style forked workers never share a half-written file.
-            path = str(Path(self._dir.name) / f"probe_{os.getpid()}_{id(image)}.png")
-            image.save(path)
-            self._image = (id(image), path)
-        results = self.pipeline({"img_path": self._image[1]})
+        results = self.pipeline({"img_path": self.probe_path(image)})
         if results is None:
             raise ValueError("the train pipeline dropped the sample (returned None)")
         return results

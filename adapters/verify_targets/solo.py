@@ -2,9 +2,13 @@
 
 The YAML is composed as solo-learn's ``main_pretrain.py`` composes it (hydra's compose API: its
 ``defaults:`` list, config groups such as ``augmentations``, the ``jointaug`` group of this package's
-search-path plugin, command-line overrides), and its train transform is built by
-``jointaug_plugins.adapters.solo.build_pretrain_transform`` (solo's own ``build_transform_pipeline`` per
-augmentation entry when solo-learn is installed). A YAML's path given as TARGET works too.
+search-path plugin, command-line overrides), with its ``hydra`` node, as hydra hands it to job callbacks. Its
+train transform is then built through the path training runs
+(``jointaug_plugins.adapters.solo.build_as_main_pretrain``): the job callback's checks and builders where the
+YAML registers it (the ``- jointaug: ...`` line), solo's own ``build_transform_pipeline`` per augmentation entry
+when solo-learn is installed, and the Lightning guard's check for a ``jointaug:`` block without the line. So it
+stops on the same mistakes, with the same errors, as ``main_pretrain.py``. A YAML's path given as TARGET works
+too.
 """
 
 from __future__ import annotations
@@ -53,7 +57,8 @@ def parse_args(target: str, args: list[str]) -> tuple[Path, str, list[str]] | No
 
 
 def compose_config(config_dir: Path, name: str, overrides: list[str]) -> Any:
-    """The composed solo-learn config (an omegaconf ``DictConfig``)."""
+    """The composed solo-learn config (an omegaconf ``DictConfig``) with its ``hydra`` node: the group choices,
+    the primary YAML's source and the overrides that the job callback's checks read."""
     try:
         from hydra import compose, initialize_config_dir
         from hydra.core.global_hydra import GlobalHydra
@@ -65,7 +70,7 @@ def compose_config(config_dir: Path, name: str, overrides: list[str]) -> Any:
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(version_base=None, config_dir=str(config_dir)):
-            return compose(config_name=name, overrides=overrides)
+            return compose(config_name=name, overrides=overrides, return_hydra_config=True)
     except Exception as err:
         raise VerifyTargetError(f"{type(err).__name__}: {err}", _HINT_COMPOSE) from err
     finally:
@@ -81,14 +86,15 @@ def jointaug_verify_target(target: str, args: list[str]) -> VerifyTarget | None:
     config_dir, name, overrides = parsed
     cfg = compose_config(config_dir, name, overrides)
     try:
-        from ..solo import build_pretrain_transform
+        from ..solo import build_as_main_pretrain
 
-        transform = build_pretrain_transform(cfg)
+        transform = build_as_main_pretrain(cfg)
     except Exception as err:
         raise VerifyTargetError(
             f"{type(err).__name__}: {err}",
-            "this is what jointaug-plugins' solo adapter reports when it builds the views from the YAML "
-            "(its augmentations list, data.dataset and the jointaug block)",
+            "main_pretrain.py stops with this same error: it is what jointaug-plugins' hydra job callback (the "
+            "`jointaug` group line) or its Lightning guard (a `jointaug:` block without the line) reports on this "
+            "YAML (its augmentations list, data.dataset and the jointaug block)",
         ) from err
     label = f"{config_dir / name}.yaml" + (f" {' '.join(overrides)}" if overrides else "")
     return VerifyTarget.from_transform(label, transform, transform, library="solo-learn")

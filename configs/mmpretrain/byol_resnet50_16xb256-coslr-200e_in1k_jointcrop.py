@@ -1,5 +1,4 @@
-# BYOL (mmpretrain's own config) with JointCrop(0): the library's file plus the README's two lines.
+# BYOL (mmpretrain's own config) with JointCrop(0): the library's file plus the README's one line.
 _base_ = 'mmpretrain::byol/byol_resnet50_16xb256-coslr-200e_in1k.py'
 
 custom_imports = dict(imports=['jointaug_plugins.adapters.mmpretrain'], allow_failed_imports=False)
-jointaug = dict(crop=0.0)

@@ -1,5 +1,6 @@
-# SimCLR (mmselfsup's own config) with JointBlur(0): the library's file plus the README's two lines.
+# SimCLR (mmselfsup's own config) with JointBlur(0): the library's file plus the README's line
+# and the options line (crop=None: without it, JointCrop(0) would be on too).
 _base_ = 'mmselfsup::selfsup/simclr/simclr_resnet50_8xb32-coslr-200e_in1k.py'
 
 custom_imports = dict(imports=['jointaug_plugins.adapters.mmselfsup'], allow_failed_imports=False)
-jointaug = dict(blur=0.0)
+jointaug = dict(crop=None, blur=0.0)

@@ -17,8 +17,11 @@ the global pair) it reports the measured P(s2/s1 > 2) of the crop areas with its
 JC(β) value for the pair's scale range (β = 0 where the pipeline is not joint) and the independent value
 (Monte Carlo of torchvision's sampler), and the verdict: the closer of the two. The default number of
 images (>= 800) puts the two values >= 8 standard errors apart (about 19 at scale 0.08-1.0), so a
-measurement lies >= 4 standard errors from the midpoint. Blur and colour are listed as "not measured"
-(the probe cannot read them back reliably).
+measurement lies >= 4 standard errors from the midpoint. Views that do not show the probe (rotated, sheared,
+shifted or erased by e.g. RandAugment or RandomErasing) are left out; a verdict needs enough readable pairs
+that, under either value, the measurement's 3-standard-error interval stays on its side of the midpoint (about 90
+pairs at scale 0.08-1.0), and the report says on how many pairs it was measured. Blur and colour are listed
+as "not measured" (the probe cannot read them back reliably).
 
 Exit code 0 whatever the verdict (verify reports, it does not judge); 2 when the target cannot be built.
 """
@@ -99,16 +102,20 @@ def print_table(report: dict) -> None:
         print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
     reasons = {}
     for entry in report["pairs"]:
-        if entry.get("reason"):
-            reasons.setdefault(f"{entry['kind']} {','.join(map(str, entry['views']))}", entry["reason"])
-    for where, reason in reasons.items():
-        print(f"  {where}: {reason}")
+        for key in ("reason", "pairs_note", "fit_note"):
+            if entry.get(key):
+                reasons.setdefault(f"{entry['kind']} {','.join(map(str, entry['views']))}", []).append(entry[key])
+    for where, texts in reasons.items():
+        for text in texts:
+            print(f"  {where}: {text}")
     for note in report.get("notes", []):
         print(f"  note: {note}")
     if report["pairs"]:
         print(
             "  joint: JC(β) closed form (β=0 where the pipeline is not joint); independent: Monte Carlo of "
-            "torchvision's sampler; verdict: the closer of the two (standard errors: --json)"
+            "torchvision's sampler; verdict: the closer of the two, given enough readable pairs that under either "
+            "value the measurement's 3-standard-error interval stays on its side of their midpoint (min_pairs, "
+            "standard errors: --json)"
         )
 
 

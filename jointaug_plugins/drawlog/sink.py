@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from .._checks import check_int
 from ..draw import DrawRecord
 from .ratios import DEFAULT_QUANTITIES, pair_log_ratios
 from .summary import DrawSummary
@@ -29,8 +30,7 @@ from .summary import DrawSummary
 
 def check_flush(flush_every: Any, flush_seconds: Any) -> None:
     """Raise ``ValueError`` unless ``flush_every`` is an int ``>= 1`` and ``flush_seconds`` a number ``> 0``."""
-    if isinstance(flush_every, bool) or not isinstance(flush_every, int) or flush_every < 1:
-        raise ValueError(f"flush_every must be an int >= 1, got {flush_every!r}")
+    check_int(flush_every, "flush_every", 1)
     if isinstance(flush_seconds, bool) or not isinstance(flush_seconds, (int, float)) or not flush_seconds > 0:
         raise ValueError(f"flush_seconds must be a number > 0, got {flush_seconds!r}")
 

@@ -169,9 +169,7 @@ def measure_difficulty(
         result["loss"] = {
             "curves": {label: _curve(np.asarray(losses[label])) for label in labels},
             "second_half": second_half,
-            "second_half_minus_independent": _paired(
-                {k: v["per_seed"] for k, v in second_half.items()}, joint_labels
-            ),
+            "second_half_minus_independent": _paired({k: v["per_seed"] for k, v in second_half.items()}, joint_labels),
         }
         means = [second_half[k]["mean"] for k in joint_labels]
         ordering["loss_rises_as_beta_falls"] = _strictly_ordered(means, rising=True)

@@ -88,7 +88,7 @@ def render_preview(
         for k, (label, row_beta) in enumerate(rows):
             coordinator = JointViews([preview_view(aug, size)] * 2, **{"crop": None, aug: row_beta}, seed=seed + i)
             for j in range(pairs_per_image):
-                views, records = coordinator.call_with_draw(image)
+                views, records = coordinator.apply(image, records=True)
                 ax = axes[i * len(rows) + k, j]
                 grid = make_grid(torch.stack(views), nrow=2, padding=4, pad_value=255)
                 ax.imshow(grid.permute(1, 2, 0).numpy())

@@ -207,4 +207,3 @@ def pair_similarities(
         a, b = features.float().chunk(2)
         similarities.append(F.cosine_similarity(a, b).cpu().numpy().astype(np.float64))
     return np.concatenate(similarities), np.concatenate(ratios)
-

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._checks import check_choice, check_range
+from .._checks import check_choice, check_int, check_range
 from ..boxes import sample_crop_box_pairs
 from ..sampling import half_width, independent_ratio_pdf, independent_ratio_sf, joint_ratio_sf, sample_pairs
 from ..spec import JointSpec
@@ -61,9 +61,7 @@ def _range(aug: str, lo: float | None, hi: float | None) -> tuple[float, float]:
 
 
 def _check_n(n: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be an int >= 1, got {n!r}")
-    return n
+    return check_int(n, "n", 1)
 
 
 def summarize(ratios: np.ndarray) -> dict[str, float]:

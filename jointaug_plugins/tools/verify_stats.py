@@ -10,10 +10,22 @@ Expected values: ``expected_joint`` is the JC(β) closed form for the pair's sca
 when the pipeline does not draw the pair jointly; with ``crop_or_blur = p`` the mixture
 ``p JC + (1 - p) independent``); ``expected_independent`` is a Monte Carlo (200,000 pairs) of the
 core's copy of torchvision's independent sampler (``sample_crop_box_pairs``) on the probe image, which
-includes the attempt loop's bias and the pixel rounding the measurement sees. The verdict is whichever
-expectation the measurement is closer to; when the two are less than 3 standard errors apart it is
-"not measured". With the default ``n`` they are at least 8 standard errors apart (at 0.08-1.0 and
-800 pairs, about 19), so the measurement lies >= 4 standard errors from the decision midpoint.
+includes the attempt loop's bias and the pixel rounding the measurement sees.
+
+Readable pairs: a view counts when its two profiles fit the probe's signal (R² of the estimator) and its
+bands agree on it (:func:`~jointaug_plugins.tools.verify_probe.band_consistency`: rotations, shears,
+translations and erased blocks, e.g. timm's RandAugment and RandomErasing, make views that are not read);
+a pair counts when both views do. Those transforms act whatever the crop, so the readable pairs are a
+sample of all pairs, and the statistic is computed on them (the report says on how many).
+
+Verdict: whichever expectation the measurement is closer to, when enough pairs were read; else "not
+measured" with the reason. Enough (:func:`min_pairs`): so many that, whichever of the two values is true,
+the measurement's ``Z = 3`` standard-error interval stays on its side of the midpoint between them, i.e.
+``m >= (2 Z)² max(v_joint, v_independent) / (joint - independent)²`` with ``v = q (1 - q) / 4``, ``q`` twice
+the value (a wrong verdict then has probability below 0.14 %), and at least 30 (the normal approximation).
+At scale 0.08-1.0 that is about 90 pairs. The default ``n`` puts the two values >= 8 standard errors apart (at
+0.08-1.0 and 800 pairs, about 19), so a full run lies >= 4 standard errors from the midpoint and a run with
+under half its pairs readable still gets a verdict.
 """
 
 from __future__ import annotations
@@ -29,15 +41,28 @@ import torch
 from ..boxes import sample_crop_box_pairs
 from ..epoch import current_epoch, sync_epoch
 from ..indexed import sample_index
+from ..rng import GeneratorSource
 from ..sampling import independent_ratio_sf, joint_ratio_sf
 from ..spec import JointSpec
 from ..transforms.views import consecutive_pairs
-from .verify_probe import as_gray, coordinate_image, design_probe, estimate_cycles, profiles
+from ..walk import find_instances
+from .verify_probe import (
+    as_gray,
+    band_consistency,
+    band_profiles,
+    coordinate_image,
+    design_probe,
+    estimate_cycles,
+    profiles,
+)
 from .verify_target import VerifyTargetError
 from .verify_walk import CropRange
 
 MC_PAIRS = 200_000
 MIN_N, MAX_N = 800, 5000
+Z_VERDICT = 3.0  # standard errors between a measurement and the midpoint of the two values (min_pairs)
+MIN_PAIRS_FLOOR = 30  # below this the normal approximation of the statistic is not trusted
+MIN_BAND_CONSISTENCY = 0.9  # views whose bands disagree more (verify_probe.band_consistency) are not read
 NOT_MEASURED = {
     "blur": "a blur shows only as the attenuation of the probe's two frequencies; sigmas below ~0.5 px change it by "
     "under 1 %, less than the crop's own resize does, and P(s2/s1 > 2) of sigmas hinges on those small values "
@@ -55,18 +80,42 @@ def seed_everything(seed: int) -> None:
 
 
 def as_views(output: Any) -> list[Any]:
-    """The list of views in what a multi-view transform returned (list, tuple, batch tensor, or an mm
-    results dict with ``inputs`` / ``img``)."""
+    """The list of views in what a multi-view transform returned: a list, tuple or batch tensor, an mm results
+    dict with ``inputs`` / ``img``, or a DINO recipe's dict (DINO, DINOv2, DINOv3 and their drop-ins): its
+    ``global_crops`` then its ``local_crops``, the order of the recipe's views (teacher and gram-teacher copies
+    are not views of their own)."""
     if isinstance(output, dict):
         for key in ("inputs", "img", "views"):
             if key in output:
                 return as_views(output[key])
-        raise ValueError(f"the transform returned a dict without inputs/img/views: keys {sorted(output)}")
+        if "global_crops" in output:
+            return [*as_views(output["global_crops"]), *as_views(output.get("local_crops", []))]
+        raise ValueError(
+            f"the transform returned a dict without inputs/img/views/global_crops: keys {sorted(map(str, output))}"
+        )
     if isinstance(output, torch.Tensor) and output.ndim == 4:
         return list(output)
     if isinstance(output, (list, tuple)):
         return [v["img"] if isinstance(v, dict) else v for v in output]
     raise ValueError(f"the transform returned a {type(output).__name__}, not a list of views")
+
+
+VERDICT_RULE = (
+    f"the closer of the two values, given enough readable pairs (min_pairs): so many that under either value the "
+    f"measurement's {Z_VERDICT:g}-standard-error interval stays on its side of their midpoint (at least "
+    f"{MIN_PAIRS_FLOOR}); else not measured"
+)
+
+
+def restart_generators(obj: Any) -> int:
+    """Restart the joint generators inside ``obj`` (each :class:`~jointaug_plugins.rng.GeneratorSource`, as a
+    pickle round trip does), so that the next draw starts its stream anew from the seed (or, unseeded, from
+    ``torch.initial_seed()``): a run of verify on a target then does not depend on the runs before it.
+    Returns how many were restarted."""
+    sources = find_instances(obj, lambda item: isinstance(item, GeneratorSource), max_depth=64)
+    for source in sources:
+        source.__setstate__(source.__getstate__())
+    return len(sources)
 
 
 def _p_gt_2(a: np.ndarray, b: np.ndarray) -> float:
@@ -125,30 +174,63 @@ def _default_n(pairs_expected: list[tuple[float | None, float]]) -> int:
     return min(needed, MAX_N)
 
 
-def _crop_entry(pair, areas, readable, expected) -> dict[str, Any]:
+def min_pairs(joint: float, independent: float) -> int | None:
+    """Readable pairs needed to tell ``joint`` from ``independent`` (values of ``P(s2/s1 > 2)``): the fewest
+    ``m >= 30`` with ``Z_VERDICT`` standard errors of the statistic on ``m`` pairs, under either value, within
+    half their difference; ``None`` when the two values are equal (nothing can tell them apart)."""
+    gap = abs(joint - independent)
+    if gap < 1e-9:
+        return None
+    variance = max(q * (1 - q) / 4 for q in (min(2 * joint, 1.0), min(2 * independent, 1.0)))
+    return max(MIN_PAIRS_FLOOR, math.ceil((2 * Z_VERDICT) ** 2 * variance / gap**2))
+
+
+def _unread(counts: dict[str, int]) -> str:
+    parts = [f"{count} view(s) {why}" for why, count in counts.items() if count]
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _crop_entry(pair, areas, readable, expected, unread) -> dict[str, Any]:
     i, j = pair
     joint, independent, extra = expected
     ok = readable[:, i] & readable[:, j]
-    count = int(ok.sum())
+    count, total = int(ok.sum()), len(ok)
     entry = {"views": [i, j], "kind": "crop", "measured": None, "stderr": None}
     entry.update(expected_joint=joint, expected_independent=independent, verdict="not measured", pairs_read=count)
     entry.update(extra)
-    if count < max(20, 0.5 * len(ok)):
-        entry["reason"] = f"only {count} of {len(ok)} pairs showed the probe image in both views"
-        return entry
-    a, b = areas[ok, i], areas[ok, j]
-    q = float(np.mean(np.maximum(a, b) / np.minimum(a, b) > 2.0))
-    stderr = math.sqrt(max(q * (1 - q), 1.0 / count) / count) / 2
-    entry.update(measured=q / 2, stderr=stderr, area_range=[float(min(a.min(), b.min())), float(max(a.max(), b.max()))])
+    needed = None if joint is None else min_pairs(joint, independent)
+    entry["min_pairs"] = needed
+    why = _unread({reason: int(v[i] + v[j]) for reason, v in unread.items()})
+    if count < total:
+        needs = "" if needed is None else f" (a verdict needs {needed})"
+        entry["pairs_note"] = f"measured on {count} of {total} pairs{needs}; the others did not show the probe{why}"
+    if count:
+        a, b = areas[ok, i], areas[ok, j]
+        q = float(np.mean(np.maximum(a, b) / np.minimum(a, b) > 2.0))
+        stderr = math.sqrt(max(q * (1 - q), 1.0 / count) / count) / 2
+        entry.update(measured=q / 2, stderr=stderr)
+        entry["area_range"] = [float(min(a.min(), b.min())), float(max(a.max(), b.max()))]
     if joint is None:
-        entry["reason"] = "no joint value for this scale range"
+        entry["reason"] = "cannot tell: no joint value for this scale range"
         return entry
-    separation = abs(joint - independent) / stderr
-    entry["separation_se"] = separation
-    if separation < 3:
-        entry["reason"] = f"joint and independent differ by only {separation:.1f} standard errors; raise --n"
+    if needed is None:
+        entry["reason"] = f"cannot tell: joint and independent crops both give {joint:.3f} at this scale range"
         return entry
-    entry["verdict"] = "joint" if abs(q / 2 - joint) < abs(q / 2 - independent) else "independent"
+    if count < needed:
+        more = "" if count == 0 else f"; raise --n to about {math.ceil(1.2 * needed * total / count)}"
+        entry["reason"] = (
+            f"cannot tell: {count} of {total} pairs showed the probe image in both views{why}, and telling "
+            f"joint ({joint:.3f}) from independent ({independent:.3f}) needs {needed}{more}"
+        )
+        return entry
+    entry["separation_se"] = abs(joint - independent) / entry["stderr"]
+    closer = joint if abs(q / 2 - joint) < abs(q / 2 - independent) else independent
+    entry["verdict"] = "joint" if closer == joint else "independent"
+    if abs(q / 2 - closer) > 4 * stderr + 0.01:
+        entry["fit_note"] = (
+            f"the measurement is {abs(q / 2 - closer) / stderr:.1f} standard errors from the {entry['verdict']} "
+            "value: the pipeline may change crop sizes after the crop (a resize, a zoom), or be neither"
+        )
     return entry
 
 
@@ -168,7 +250,8 @@ def _other_kinds(pair, layout, same_layout: bool) -> list[dict[str, Any]]:
 
 
 class _Runs(torch.utils.data.Dataset):
-    """Run ``i`` of the views on the probe image -> ``(view count, [(x, y) profiles of each measured view])``."""
+    """Run ``i`` of the views on the probe image -> ``(view count, [(x profile, y profile, x bands, y bands) of
+    each measured view])``."""
 
     def __init__(self, views: Any, image: Any, n: int, measured: list[int]) -> None:
         self.views, self.image, self.n, self.measured = views, image, n, measured
@@ -180,7 +263,7 @@ class _Runs(torch.utils.data.Dataset):
         # Run i stands for dataset image i: views with reproducible=True key their draw on it.
         with sample_index(index):
             views = as_views(self.views(self.image))
-        return len(views), [profiles(views[v]) for v in self.measured]
+        return len(views), [(*profiles(views[v]), *band_profiles(views[v])) for v in self.measured]
 
 
 def _identity(item: Any) -> Any:
@@ -203,24 +286,33 @@ def _runs(dataset: _Runs, workers: int):
 
 
 def _measure(target, design, n: int, n_views: int, measured: list[int], progress, workers: int):
-    """``(areas, readable)``, each ``(n, n_views)``: crop areas read back from ``n`` runs of the views."""
+    """``(areas, readable, unread)``: crop areas read back from ``n`` runs of the views and whether each view was
+    read, each ``(n, n_views)``; per reason a view was not read, how many views of each index."""
     signals: dict[tuple[int, int], list[np.ndarray]] = {(v, axis): [] for v in measured for axis in (0, 1)}
+    bands: dict[tuple[int, int], list[np.ndarray]] = {(v, axis): [] for v in measured for axis in (0, 1)}
     iterator = _runs(_Runs(target.views, coordinate_image(design), n, measured), workers)
     if progress is not None:
         iterator = progress(iterator, total=n, desc="verify", unit="img", leave=False)
     for count, views in iterator:
         if count != n_views:
             raise ValueError(f"the transform returned {count} views, earlier {n_views}")
-        for v, pair in zip(measured, views):
-            for axis, profile in enumerate(pair):
+        for v, (x, y, x_bands, y_bands) in zip(measured, views):
+            for axis, (profile, band) in enumerate(((x, x_bands), (y, y_bands))):
                 signals[(v, axis)].append(np.asarray(profile))
+                bands[(v, axis)].append(np.asarray(band))
     areas = np.ones((n, n_views))
-    readable = np.ones((n, n_views), dtype=bool)
-    for (v, _axis), rows in signals.items():
+    fits = np.ones((n, n_views), dtype=bool)
+    agree = np.ones((n, n_views), dtype=bool)
+    for (v, axis), rows in signals.items():
         k, r2 = estimate_cycles(np.stack(rows), design)
         areas[:, v] *= k / design.cycles
-        readable[:, v] &= r2 >= 0.15 + 10.0 / len(rows[0])
-    return areas, readable
+        fits[:, v] &= r2 >= 0.15 + 10.0 / len(rows[0])
+        agree[:, v] &= band_consistency(k, np.stack(bands[(v, axis)]), design) >= MIN_BAND_CONSISTENCY
+    unread = {
+        "showed no probe signal": (~fits).sum(axis=0),
+        "showed a rotated, sheared, shifted or partly erased probe": (fits & ~agree).sum(axis=0),
+    }
+    return areas, fits & agree, unread
 
 
 def _failed(err: Exception) -> Exception:
@@ -238,6 +330,7 @@ def run(target, n: int | None = None, seed: int = 0, progress: Any = None, worke
     expected_joint, expected_independent, verdict``), ``views``, ``view_sizes``, ``coordinator``,
     ``probe``, ``notes``, ``seconds``."""
     start = time.perf_counter()
+    restart_generators(target.transform if getattr(target, "transform", None) is not None else target.views)
     seed_everything(seed)
     if current_epoch() is None:
         sync_epoch(0)  # views that use the epoch (a β schedule) are measured at epoch 0 unless one is set
@@ -284,12 +377,13 @@ def run(target, n: int | None = None, seed: int = 0, progress: Any = None, worke
     if n is None:
         n = report["n"] = _default_n([(e[0], e[1]) for e in expected.values()])
     try:
-        areas, readable = _measure(target, design, n, len(first), measured, progress, workers)
+        areas, readable, unread = _measure(target, design, n, len(first), measured, progress, workers)
     except Exception as err:
         raise _failed(err) from err
     entries = []
     for pair in pairs:
-        entries.append(_crop_entry(pair, areas, readable, expected[pair]))
+        entries.append(_crop_entry(pair, areas, readable, expected[pair], unread))
         entries.extend(_other_kinds(pair, layout, same_layout))
     report.update(pairs=entries, probe={"side": design.side, "cycles": design.cycles, "rho": design.rho}, notes=notes)
+    report["verdict_rule"] = VERDICT_RULE
     return {**report, "seconds": time.perf_counter() - start}

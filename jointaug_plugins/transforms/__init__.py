@@ -4,7 +4,7 @@ from .base import JointTransform, ScalarJointTransform
 from .blur import JointGaussianBlur
 from .color import JointColorJitter
 from .crop import JointRandomResizedCrop
-from .multicrop import JointMultiCrop, multicrop_mode, multicrop_pairs
+from .multicrop import JointMultiCrop, multicrop_pairs
 from .views import JointViews
 
 __all__ = [
@@ -15,6 +15,5 @@ __all__ = [
     "JointTransform",
     "JointViews",
     "ScalarJointTransform",
-    "multicrop_mode",
     "multicrop_pairs",
 ]

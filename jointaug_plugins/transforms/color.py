@@ -85,9 +85,7 @@ class JointColorJitter(JointTransform):
         return tuple(factors)
 
     def draw_single(self, u, pair=None) -> ColorDraw:
-        factors = tuple(
-            _NEUTRAL[k] if r is None else r[0] + u[k] * (r[1] - r[0]) for k, r in enumerate(self._ranges())
-        )
+        factors = tuple(_NEUTRAL[k] if r is None else r[0] + u[k] * (r[1] - r[0]) for k, r in enumerate(self._ranges()))
         return ColorDraw(pair, False, factors, _order(u[4:8]))
 
     def draw_pair(self, other, spec: JointSpec, u, pair=None) -> tuple[ColorDraw, ColorDraw]:

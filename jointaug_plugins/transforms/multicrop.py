@@ -3,61 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from torchvision import transforms as T
 from torchvision.transforms import InterpolationMode
 
-from .._checks import check_choice, check_range
-from ..spec import SpecLike
+from .._checks import check_int, check_range
+from ..options import multicrop_pairs
 from .blur import JointGaussianBlur
 from .crop import JointRandomResizedCrop
 from .views import JointViews
 
-MULTICROP_MODES = ("global", "local", "both")
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
-
-def multicrop_pairs(n_global: int, n_local: int, mode: str, name: str = "multicrop") -> list[tuple[int, int]]:
-    """The joint pairs of a multi-crop layout ``[global_1, ..., global_G, local_1, ..., local_L]``.
-
-    Globals pair as (0, 1), (2, 3) ...; locals as (G, G+1), (G+2, G+3) ...; an odd last view of either
-    group is drawn independently.
-
-    Args:
-        n_global: Number of global views (``>= 0``), first in the layout.
-        n_local: Number of local views (``>= 0``), after the globals.
-        mode: ``"global"``, ``"local"`` or ``"both"``: which group's pairs are joint.
-        name: The option's name in the error for any other mode.
-    """
-    check_choice(mode, name, MULTICROP_MODES)
-    for value, name in ((n_global, "n_global"), (n_local, "n_local")):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"{name} must be an int >= 0, got {value!r}")
-    pairs = []
-    if mode in ("global", "both"):
-        pairs += [(i, i + 1) for i in range(0, n_global - 1, 2)]
-    if mode in ("local", "both"):
-        pairs += [(n_global + i, n_global + i + 1) for i in range(0, n_local - 1, 2)]
-    return pairs
-
-
-def multicrop_mode(multicrop: str | None, *, default: str | None = "global", name: str = "multicrop") -> str | None:
-    """The one parser of the multi-crop pairing option: which pairs of a multi-crop layout are joint.
-
-    Args:
-        multicrop: ``"global"``, ``"local"``, ``"both"``, or ``None`` for ``default``.
-        default: The mode when ``multicrop`` is ``None``: ``"global"`` for the recipes that are multi-crop
-            by nature (DINO), ``None`` for "not multi-crop" (solo-learn's YAML, the mm switch).
-        name: The option's name in errors (``multicrop``, ``jointaug.multicrop``, ``jointaug['multicrop']``).
-
-    Returns:
-        The mode: ``"global"``, ``"local"``, ``"both"``, or ``default``.
-    """
-    mode = default if multicrop is None else multicrop
-    if mode is not None and (not isinstance(mode, str) or mode not in MULTICROP_MODES):
-        raise ValueError(f"{name} must be null or one of {', '.join(MULTICROP_MODES)}; got {multicrop!r}")
-    return mode
+__all__ = ["JointMultiCrop", "multicrop_pairs"]
 
 
 class JointMultiCrop(JointViews):
@@ -75,11 +35,8 @@ class JointMultiCrop(JointViews):
         n_local: Number of local views, ``>= 0``.
         global_scale: Area range of the global crops, ``0 < min < max <= 1``.
         local_scale: Area range of the local crops, ``0 < min < max <= 1``.
-        crop: JointCrop's β (0 is the published JointCrop(0)), an options dict, or ``None`` for DINO's
-            independent crops.
-        multicrop: Which pairs are joint: ``"global"`` (``None``: the default), ``"local"`` or ``"both"``.
-        blur, color: Options for JointBlur / JointColor on the same pairs (default off).
-        seed: ``None`` or an int >= 0 (see :class:`~jointaug_plugins.rng.GeneratorSource`).
+        **options: The joint options, as for :class:`JointViews` (``crop`` defaults to JointCrop(0);
+            ``multicrop``: which pairs are joint, ``"global"`` (the default), ``"local"`` or ``"both"``).
     """
 
     def __init__(
@@ -89,23 +46,18 @@ class JointMultiCrop(JointViews):
         n_local: int = 6,
         global_scale: Sequence[float] = (0.4, 1.0),
         local_scale: Sequence[float] = (0.05, 0.4),
-        crop: SpecLike = 0.0,
-        multicrop: str | None = None,
-        blur: SpecLike = None,
-        color: SpecLike = None,
-        seed: int | None = None,
+        **options: Any,
     ) -> None:
-        mode = multicrop_mode(multicrop)
         global_scale = check_range(global_scale, "global_scale", lower=0.0, upper=1.0, lower_open=True)
         local_scale = check_range(local_scale, "local_scale", lower=0.0, upper=1.0, lower_open=True)
-        if isinstance(n_local, bool) or not isinstance(n_local, int) or n_local < 0:
-            raise ValueError(f"n_local must be an int >= 0, got {n_local!r}")
-        self.multicrop = mode
+        n_local = check_int(n_local, "n_local", 0)
         views = [
             self._view(global_size, global_scale, blur_p=1.0, solarize_p=0.0),
             self._view(global_size, global_scale, blur_p=0.1, solarize_p=0.2),
         ] + [self._view(local_size, local_scale, blur_p=0.5, solarize_p=0.0) for _ in range(n_local)]
-        super().__init__(views, crop=crop, blur=blur, color=color, pairs=multicrop_pairs(2, n_local, mode), seed=seed)
+        super().__init__(views, layout=[2, n_local], **options)
+        #: The multi-crop mode in use (``"global"`` unless the options say otherwise).
+        self.multicrop = self.options.multicrop or "global"
 
     @staticmethod
     def _view(size: int, scale: tuple[float, float], blur_p: float, solarize_p: float) -> T.Compose:

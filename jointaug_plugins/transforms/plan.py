@@ -3,7 +3,9 @@
 Made by :class:`~jointaug_plugins.JointViews` when it is built, from the joint transforms it found per
 view (its *slots*), the pairs, the specs and the crop-or-blur policy. The plan makes a draw from
 ``n_uniforms`` uniforms, one image (a list of floats) or a batch (an ``(n, n_uniforms)`` tensor) with
-the same code, so a batched draw equals the scalar draws from the same uniforms.
+the same code, so a batched draw equals the scalar draws from the same uniforms. The last uniforms,
+two per view, make the views' seeds (:attr:`~jointaug_plugins.draw.ViewDraw.seed`), under which their other
+random transforms run; :func:`generators_of` tells which generators a view may draw from.
 """
 
 from __future__ import annotations
@@ -14,10 +16,48 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from torchvision import transforms as v1
+from torchvision.transforms import v2
 
 from ..draw import ImageDraw, SliceDraw, ViewDraw
+from ..rng import GLOBAL_GENERATORS
 from ..spec import JointSpec
+from ..walk import iter_transforms
 from .base import JointTransform
+
+# The global generators a view's transforms may draw from (the coordinator forks only those), by exact class: a
+# subclass may draw otherwise. Joint transforms draw from their slices; torchvision's transforms from torch's
+# generator, but for those that run a user's callable or, in v1, draw from Python's ``random``.
+_DETERMINISTIC = frozenset(
+    getattr(module, name)
+    for module in (v1, v2)
+    for name in ("Compose", "ToTensor", "PILToTensor", "ToImage", "ToPureTensor", "ToDtype", "ConvertImageDtype",
+                 "ToPILImage", "Normalize", "Resize", "CenterCrop", "Pad", "Grayscale", "Identity")
+    if hasattr(module, name)
+)  # fmt: skip
+_NOT_TORCH_ONLY = {v1.Lambda, v1.RandomChoice, v1.RandomOrder, v2.Lambda, getattr(v2, "SanitizeBoundingBoxes", None)}
+_TORCH_ONLY = frozenset(
+    c
+    for module in (v1, v2)
+    for c in vars(module).values()
+    if isinstance(c, type) and c.__module__.startswith("torchvision.transforms") and c not in _NOT_TORCH_ONLY
+)
+
+
+def generators_of(view: Any) -> frozenset[str]:
+    """The global generators (``"torch"``, ``"numpy"``, ``"python"``) the transforms of ``view`` may draw from: none
+    for joint transforms (their slices are their randomness) and torchvision's deterministic ones, torch's for
+    torchvision's random ones, all three for anything else. Forking a generator costs ~5-10 us per view with warm
+    caches, several times that right after a pipeline's work: a view forks only those it may draw from."""
+    found: set[str] = set()
+    for t in iter_transforms(view):
+        kind = type(t)
+        if isinstance(t, JointTransform) or kind in _DETERMINISTIC:
+            continue
+        if kind not in _TORCH_ONLY:
+            return GLOBAL_GENERATORS
+        found.add("torch")
+    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -53,6 +93,14 @@ def _select(keep: torch.Tensor, a: Any, b: Any) -> Any:
         return dataclasses.replace(a, **{f.name: _select(keep, getattr(a, f.name), getattr(b, f.name))
                                          for f in dataclasses.fields(a)})  # fmt: skip
     return a
+
+
+def _seed(u: Any, batched: bool) -> Any:
+    """A seed in [0, 2**63) from two uniforms: the top 32 bits of the first, then the top 31 of the second (exact in
+    float64, so a batched row equals the scalar seed). Batched: an int64 tensor."""
+    if batched:
+        return (u[:, 0] * 4294967296.0).long() << 31 | (u[:, 1] * 2147483648.0).long()
+    return int(u[0] * 4294967296.0) << 31 | int(u[1] * 2147483648.0)
 
 
 class DrawPlan:
@@ -118,7 +166,9 @@ class DrawPlan:
                 if (v, s) not in covered:
                     self._single_entries.append(_SingleEntry(v, s, pair_of_view.get(v), offset))
                     offset += t.single_uniforms
-        self.n_uniforms = offset
+        # Last, two uniforms per view for its seed (so the joint slices' uniforms keep their places).
+        self._seed_offset = offset
+        self.n_uniforms = offset + 2 * len(self.slots)
 
     def draw_from_uniforms(
         self, u: Sequence[float] | torch.Tensor, epoch: int | None = None, index: Any = None
@@ -164,6 +214,7 @@ class DrawPlan:
         for e in self._single_entries:
             t = self.slots[e.view][e.slot]
             slices[e.view][e.slot] = draw_single(t, part(e.offset, t.single_uniforms), e.pair)
+        seeds = [_seed(part(self._seed_offset + 2 * v, 2), batched) for v in range(len(self.slots))]
         joint_kind = crop_joint if batched else tuple("crop" if c else "blur" for c in crop_joint)
-        return ImageDraw(tuple(ViewDraw(tuple(view)) for view in slices), joint_kind, betas, epoch, index)
-
+        views = tuple(ViewDraw(tuple(view), seed) for view, seed in zip(slices, seeds))
+        return ImageDraw(views, joint_kind, betas, epoch, index)

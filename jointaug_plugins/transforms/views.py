@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import torch
 
-from .._checks import check_int, check_probability
+from .._checks import check_int
 from ..draw import ActiveView, DrawRecord, ImageDraw, running_view
 from ..epoch import epoch_channel
 from ..indexed import current_sample_index
-from ..rng import GeneratorSource, check_sample_key, sample_seed, sample_uniforms, seeded_global_rngs
-from ..spec import SpecLike, describe_specs, parse_specs
+from ..options import JointOptions
+from ..rng import GeneratorSource, check_sample_key, forked_global_rngs, sample_uniforms
 from ..walk import iter_transforms
 from .base import JointTransform, joint_source_of, uniforms
 from .pairing import check_pairing, check_pairs, consecutive_pairs
-from .plan import DrawPlan
+from .plan import DrawPlan, generators_of
 
 __all__ = ["JointViews", "consecutive_pairs", "joint_transforms_in"]
 
@@ -36,33 +36,40 @@ class JointViews:
     Each view is the user's own pipeline (a ``Compose`` or any callable). Joint transforms inside them
     (:class:`JointRandomResizedCrop`, :class:`JointGaussianBlur`, :class:`JointColorJitter`, or any
     registered one) take their parameters from one draw per image, made before any view runs
-    (:meth:`draw`); everything else in the pipelines runs untouched. Views ``(0, 1), (2, 3), ...`` are
-    paired unless ``pairs`` says otherwise. ``views(image)`` is ``views.apply(image, views.draw())``.
+    (:meth:`draw`); everything else in the pipelines runs untouched, under the view's own seed from the same
+    draw, so :meth:`apply` replays a draw exactly. Views ``(0, 1), (2, 3), ...`` are paired unless the options
+    or the ``layout`` say otherwise. ``views(image)`` is ``views.apply(image)``, with a new draw.
 
     Args:
         view_transforms: The per-view pipelines, at least one.
-        crop, blur, color: For each kind, ``None`` (views draw independently), a β (any finite real;
-            0 is the published JointX(0)), or a dict of options (``beta``, ``margin``, ``sigma``, and
-            per kind: ``factors`` for color, ``fallback`` for crop). ``beta`` may be a schedule over epochs
-            (``{"start": 2.0, "end": -1.0, "shape": "linear", "epochs": 100}``, see
-            :class:`~jointaug_plugins.schedule.BetaSchedule`). ``crop="published"`` is the reference code's
-            JointCrop(0). The default, as at every entry point of this package, is JointCrop(0) with blur
-            and colour off; pass ``crop=None`` for views without a crop.
-        pairs: Which views are paired, as index pairs; each view in at most one pair.
-        crop_or_blur: The paper's remedy for combining JointCrop and JointBlur (its appendix F):
-            probability in [0, 1] that a pair gets JointCrop; otherwise it gets JointBlur, the other
-            one drawn independently. ``None`` applies both to every pair.
-        seed: ``None`` or an int >= 0; see :class:`~jointaug_plugins.rng.GeneratorSource`.
-        reproducible: Draw image ``i`` of epoch ``e`` as a pure function of ``(seed, e, i)`` (needs
-            ``seed``), so an image gets the same views whatever the number of workers and ranks, the
-            batch size or the sampler order. The index comes from :func:`~jointaug_plugins.indexed` (a
-            dataset wrapper), mmengine's ``sample_idx``, or ``draw(index=...)``; the epoch from
-            :func:`~jointaug_plugins.set_epoch` (or a trainer adapter). The other random transforms of
-            the views (flips, ``RandomApply`` ...) are seeded from the same key while the views are made,
-            and torch's, numpy's and Python's global generators are restored afterwards.
-        **more: Options of other registered joint augmentations, by name.
+        options: The joint options as one object (a :class:`~jointaug_plugins.JointOptions`, or a mapping of
+            its keys); or give the keys as keywords. Every entry point of this package takes the same keys,
+            parsed by :meth:`JointOptions.parse <jointaug_plugins.JointOptions.parse>`:
+
+            * ``crop``, ``blur``, ``color`` (and the kind names of registered plugins): ``None`` (views draw
+              independently), a β (any finite real; 0 is the published JointX(0)), or a dict of options
+              (``beta``, ``margin``, ``sigma``, and per kind: ``factors`` for color, ``fallback`` for crop).
+              ``beta`` may be a schedule over epochs (see :class:`~jointaug_plugins.schedule.BetaSchedule`).
+              ``crop="published"`` is the reference code's JointCrop(0). The default, at every entry point, is
+              JointCrop(0) with blur and colour off; pass ``crop=None`` for views without a joint crop.
+            * ``pairs``: which views pair, as index pairs, each view in at most one pair; default: see
+              ``layout``.
+            * ``multicrop``: on a multi-crop layout, which pairs are joint (``"global"``, the default,
+              ``"local"`` or ``"both"``).
+            * ``crop_or_blur``: the paper's remedy for combining JointCrop and JointBlur (its appendix F):
+              probability in [0, 1] that a pair gets JointCrop, otherwise JointBlur. ``None``: both.
+            * ``seed``: ``None`` or an int >= 0; see :class:`~jointaug_plugins.rng.GeneratorSource`.
+            * ``reproducible``: draw image ``i`` of epoch ``e`` as a pure function of ``(seed, e, i)`` (needs
+              ``seed``); the index comes from :func:`~jointaug_plugins.indexed` (a dataset wrapper),
+              mmengine's ``sample_idx``, or ``draw(index=...)``; the epoch from
+              :func:`~jointaug_plugins.set_epoch` (or a trainer adapter). The views' other random transforms
+              (flips, ``RandomApply`` ...) run under per-view seeds from the same key, so they reproduce too.
+        layout: How many views each group of ``view_transforms`` holds, in order: ``None`` (one group,
+            views pair ``(0, 1), (2, 3) ...``), or e.g. ``[2, 6]`` for multi-crop (two globals, six locals),
+            where pairs follow ``multicrop``. Sums to ``len(view_transforms)``.
 
     Raises:
+        UnknownOptionError: a key that is no option (naming the closest valid key).
         ValueError: when built, for any switched-on kind that would not couple every pair: no view
             holds it, the paired views hold different numbers of it or with different ranges, or its
             options do not fit a transform's range. A view left out of every pair is a warning.
@@ -71,23 +78,12 @@ class JointViews:
     def __init__(
         self,
         view_transforms: Sequence[View],
-        crop: SpecLike = 0.0,
-        blur: SpecLike = None,
-        color: SpecLike = None,
+        options: JointOptions | Mapping[str, Any] | None = None,
+        /,
         *,
-        pairs: Sequence[tuple[int, int]] | None = None,
-        crop_or_blur: float | None = None,
-        seed: int | None = None,
-        reproducible: bool = False,
-        **more: SpecLike,
+        layout: Sequence[int] | None = None,
+        **more: Any,
     ) -> None:
-        if not isinstance(reproducible, bool):
-            raise TypeError(f"reproducible must be True or False, got {reproducible!r}")
-        if reproducible and seed is None:
-            raise ValueError(
-                "reproducible=True needs seed= (an int >= 0): the views of image i in epoch e are a function of "
-                "(seed, e, i)"
-            )
         if isinstance(view_transforms, (str, bytes)) or not isinstance(view_transforms, Sequence):
             raise TypeError(
                 f"view_transforms must be a list of per-view transforms, got {type(view_transforms).__name__}"
@@ -102,28 +98,24 @@ class JointViews:
         self.slots = [joint_transforms_in(v) for v in self.view_transforms]
         self._slot_counts = tuple(len(view) for view in self.slots)
         classes = {t.kind: type(t) for view in self.slots for t in view}
-        unknown = sorted(kind for kind, value in more.items() if kind not in classes and value is not None)
-        if unknown:
-            raise ValueError(
-                f"unknown joint augmentation(s) {', '.join(unknown)}: no view holds a transform of that kind "
-                f"(joint transforms in these views: {', '.join(sorted(classes)) or 'none'}; the options are "
-                "crop, blur, color and the kind names of registered plugins)"
-            )
-        self.specs = parse_specs({"crop": crop, "blur": blur, "color": color, **more}, classes)
-        self.pairs = check_pairs(pairs, len(self.view_transforms))
-        self.crop_or_blur = None if crop_or_blur is None else check_probability(crop_or_blur, "crop_or_blur")
-        if self.crop_or_blur is not None and (self.specs["crop"] is None or self.specs["blur"] is None):
-            raise ValueError("crop_or_blur needs both crop and blur switched on (a beta or options for each)")
-        self.rng = GeneratorSource(seed)
+        #: What the user switched on, parsed once (the one parser of every entry point).
+        self.options = JointOptions.parse(options, kinds=classes, **more)
+        self.specs = dict(self.options.specs)
+        self.layout = [len(self.view_transforms)] if layout is None else [check_int(n, "layout", 0) for n in layout]
+        if sum(self.layout) != len(self.view_transforms):
+            raise ValueError(f"layout {self.layout} must add up to the {len(self.view_transforms)} views")
+        self.pairs = check_pairs(self.options.pairs_for(self.layout), len(self.view_transforms))
+        self.crop_or_blur = self.options.crop_or_blur
+        self.rng = GeneratorSource(self.options.seed)
         # Optional callable taking each image's list of DrawRecord (training-time draw logging).
         self.draw_sink: Callable[[list[DrawRecord]], None] | None = None
-        self.warn_unpaired = pairs is None
+        self.warn_unpaired = self.options.pairs is None and len(self.layout) == 1
         # The one place that checks a pair's settings, when built, for every adapter.
         self.kinds_found = check_pairing(self.slots, self.specs, self.pairs, warn_unpaired=self.warn_unpaired)
         self.plan = DrawPlan(self.slots, self.pairs, self.specs, self.crop_or_blur)
-        self.reproducible = reproducible
+        self.reproducible = self.options.reproducible
         # β schedules and reproducible draws need the epoch: the shared channel carries it into every worker.
-        self.epoch_channel = epoch_channel() if self.plan.scheduled or reproducible else None
+        self.epoch_channel = epoch_channel() if self.plan.scheduled or self.reproducible else None
         self._unset_epoch_warned = False
 
     # --- the draw ----------------------------------------------------------------------------------
@@ -160,12 +152,16 @@ class JointViews:
     def draw(
         self, generator: torch.Generator | None = None, *, index: int | None = None, epoch: int | None = None
     ) -> ImageDraw:
-        """Everything random about the joint transforms of one image's views (plain, size-free data).
+        """Everything random about one image's views (plain, size-free data): the joint transforms' slices, and
+        per view the seed its other random transforms run under (see :meth:`apply`).
 
         Args:
             generator: Where the uniforms come from; ``None`` uses this coordinator's own generator
                 (seeded by ``seed``, different per DataLoader worker and rank), never torch's global one.
-                Not with ``reproducible=True``, whose uniforms come from ``(seed, epoch, index)``.
+                Not with ``reproducible=True``, whose uniforms, the views' seeds included, come from
+                ``(seed, epoch, index)`` (each view has its own seed from the key; before, one image-wide seed
+                from the key ran all views in turn, so the non-joint transforms of reproducible views differ
+                from earlier releases' while the joint slices stay the same).
             index: The image's dataset index, an int ``>= 0``; default the one set by
                 :func:`~jointaug_plugins.indexed` / :class:`~jointaug_plugins.sample_index` (or ``None``).
                 Needed with ``reproducible=True``.
@@ -190,8 +186,9 @@ class JointViews:
         indices: Sequence[int] | torch.Tensor | None = None,
         epoch: int | None = None,
     ) -> ImageDraw:
-        """The draws of ``n`` images at once, every number a tensor with leading size ``n``; row ``i``
-        equals the scalar draw from the same uniforms (:func:`~jointaug_plugins.draw.unbatch`).
+        """The draws of ``n`` images at once, every number a tensor with leading size ``n`` (the views' seeds
+        int64); row ``i`` equals the scalar draw from the same uniforms, seeds included
+        (:func:`~jointaug_plugins.draw.unbatch`).
 
         Args:
             n: Number of images, an int ``>= 0``.
@@ -233,14 +230,24 @@ class JointViews:
 
     # --- making the views ----------------------------------------------------------------------------
 
-    def apply(self, image: Any, draw: ImageDraw) -> list[Any]:
-        """The views of ``image`` made with ``draw`` (from :meth:`draw`, or a recorded one): the same draw
-        gives the same views, whatever the image size."""
-        return self._run(image, draw, keep_records=self.draw_sink is not None)[0]
+    def apply(self, image: Any, draw: ImageDraw | None = None, *, records: bool = False) -> Any:
+        """The views of ``image`` made with ``draw`` (from :meth:`draw`, or a recorded one, pickled or not; ``None``:
+        a new draw, so ``views(image)`` is ``views.apply(image)``). With ``records=True``, also what each joint
+        transform made of its slice: ``(views, records)``, one :class:`~jointaug_plugins.DrawRecord` per joint
+        transform run.
 
-    def apply_with_records(self, image: Any, draw: ImageDraw) -> tuple[list[Any], list[DrawRecord]]:
-        """The views of ``image`` made with ``draw``, and what each joint transform made of its slice."""
-        return self._run(image, draw, keep_records=True)
+        The joint transforms take their slices; each view's whole pipeline runs with torch's default CPU
+        generator, numpy's global generator and Python's ``random`` seeded by the view's seed
+        (:attr:`~jointaug_plugins.draw.ViewDraw.seed`), their states saved before the first view and restored
+        after the last (only those a view may draw from: none for joint and deterministic torchvision transforms,
+        torch's for torchvision's random ones; :func:`~jointaug_plugins.transforms.plan.generators_of`). So the
+        same draw gives the same views
+        (flips, apply coins, a library's own random ops included) whatever the image size, and the global streams
+        are left as they were. A draw made by hand without seeds runs on the global generators as they stand. Not
+        safe against other threads drawing from the global generators meanwhile."""
+        draw = self.draw() if draw is None else draw
+        made, made_records = self._run(image, draw, keep_records=records or self.draw_sink is not None)
+        return (made, made_records) if records else made
 
     def _run(self, image: Any, draw: ImageDraw, keep_records: bool) -> tuple[list[Any], list[DrawRecord]]:
         if not isinstance(draw, ImageDraw) or tuple(len(v.slices) for v in draw.views) != self._slot_counts:
@@ -253,13 +260,22 @@ class JointViews:
             raise ValueError("apply takes the draw of one image; split a batched draw with jointaug_plugins.unbatch()")
         views: list[Any] = []
         records: list[DrawRecord] = []
-        isolated: Any = contextlib.nullcontext()
-        if self.reproducible and isinstance(draw.index, int):
-            # The views' other random transforms (flips, RandomApply ...) reproduce too; the global streams resume.
-            isolated = seeded_global_rngs(sample_seed(*self._reproducible_key(draw.epoch, draw.index)))
-        with isolated:
+        kept = records if keep_records else None
+        seeds = [v.seed for v in draw.views]
+        try:
+            generators, forked = self._view_generators
+        except AttributeError:  # first image: the global generators each view may draw from (fixed once built)
+            generators = tuple(generators_of(view) for view in self.view_transforms)
+            forked = frozenset().union(*generators)
+            self._view_generators = generators, forked
+        # Each view runs with those seeded by its seed, forked once per image and then restored; a draw made by hand
+        # without seeds runs on them as they stand.
+        fork = forked_global_rngs(forked) if forked and None not in seeds else None
+        with fork or contextlib.nullcontext():
             for i, view in enumerate(self.view_transforms):
-                with running_view(ActiveView(draw, i, self.slots[i], records if keep_records else None)):
+                if fork is not None and generators[i]:
+                    fork.seed(seeds[i], generators[i])
+                with running_view(ActiveView(draw, i, self.slots[i], kept)):
                     views.append(view(image))
         if self.draw_sink is not None:
             self.draw_sink(records)
@@ -270,25 +286,22 @@ class JointViews:
 
         For recipes whose own ``__call__`` runs the steps of each view (DINOv2's ``DataAugmentationDINO``
         calls its shared geometric augmentation once per view): ``with views.making_view(draw, 0): ...``.
-        ``draw`` is the draw of one image (:meth:`draw`); ``index`` a view, ``0 <= index < len(self)``.
+        ``draw`` is the draw of one image (:meth:`draw`); ``index`` a view, ``0 <= index < len(self)``. As in
+        :meth:`apply`, the block runs with the global generators seeded by the view's seed and restored on
+        leaving, so the view replays with its draw.
         """
         if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(self.view_transforms):
             raise ValueError(f"index must be a view index in [0, {len(self.view_transforms) - 1}], got {index!r}")
-        return running_view(ActiveView(draw, index, self.slots[index]))
-
-    def call_with_draw(self, image: Any) -> tuple[list[Any], list[DrawRecord]]:
-        """The views of ``image`` with a new draw, and the records of what each joint transform drew."""
-        return self.apply_with_records(image, self.draw())
+        return running_view(ActiveView(draw, index, self.slots[index]), draw.views[index].seed)
 
     def __call__(self, image: Any) -> list[Any]:
-        return self.apply(image, self.draw())
+        return self.apply(image)
 
     def __len__(self) -> int:
         return len(self.view_transforms)
 
     def __repr__(self) -> str:
-        extra = ", reproducible=True" if self.reproducible else ""
-        head = f"joint: {describe_specs(self.specs)}, pairs={self.pairs}, seed={self.rng.seed}{extra},"
+        head = f"joint: {self.options.describe()}, pairs={self.pairs},"
         lines = [f"{type(self).__name__}({head}"]
         lines += [f"  view {i}: {v!r}".replace("\n", "\n  ") for i, v in enumerate(self.view_transforms)]
         return "\n".join(lines) + "\n)"

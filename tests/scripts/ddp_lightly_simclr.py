@@ -37,7 +37,7 @@ class GeneratedImages(Dataset):
     def __getitem__(self, index: int):
         rng = np.random.default_rng(index)
         image = Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8))
-        views, records = self.transform.call_with_draw(image)
+        views, records = self.transform.apply(image, records=True)
         areas = [r.params["area"] for r in records if r.kind == "crop"]
         return views[0], views[1], torch.tensor(areas, dtype=torch.float64), index
 
