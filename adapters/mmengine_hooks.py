@@ -41,6 +41,7 @@ except ImportError as err:  # pragma: no cover - only without mmengine
         "jointaug_plugins.adapters.mmengine_hooks needs mmengine: pip install 'jointaug-plugins[mmpretrain]'"
     ) from err
 
+from .._checks import check_int
 from ..drawlog import LOG_RATIO_EDGES, DrawLogSession, DrawSummary, raw_histograms
 from ..drawlog.session import SessionReadouts
 from .mm.epoch import JointEpochHook
@@ -77,8 +78,7 @@ class JointDrawLoggerHook(SessionReadouts, Hook):
         flush_every: int = 64,
         flush_seconds: float = 1.0,
     ) -> None:
-        if interval is not None and (isinstance(interval, bool) or not isinstance(interval, int) or interval < 0):
-            raise ValueError(f"interval must be None or an int >= 0, got {interval!r}")
+        check_int(interval, "interval", 0, optional=True)
         self.interval = interval or 0
         self.source = source
         self.prefix = prefix

@@ -74,10 +74,14 @@ def check_size(value: Any, name: str) -> tuple[int, int]:
     return out[0], out[1]
 
 
-def check_int(value: Any, name: str, minimum: int) -> int:
-    """An int ``>= minimum`` (bools refused)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+def check_int(value: Any, name: str, minimum: int, maximum: int | None = None, *, optional: bool = False) -> Any:
+    """An int ``>= minimum`` (and ``<= maximum`` when given; bools refused); ``None`` passes when ``optional``."""
+    if optional and value is None:
+        return None
+    too_large = maximum is not None and isinstance(value, int) and value > maximum
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or too_large:
+        accepted = f"an int >= {minimum}" if maximum is None else f"an int in [{minimum}, {maximum}]"
+        raise ValueError(f"{name} must be {'None or ' if optional else ''}{accepted}, got {value!r}")
     return value
 
 

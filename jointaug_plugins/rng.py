@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from ._checks import check_int
+
 # Creation numbers of unseeded sources in this process (a copy in a worker keeps the number it had).
 _CREATED = itertools.count(1)
 
@@ -57,10 +59,8 @@ class GeneratorSource:
     """
 
     def __init__(self, seed: int | None = None, rank: int | None = None) -> None:
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-            raise ValueError(f"seed must be None or an int >= 0, got {seed!r}")
-        if rank is not None and (isinstance(rank, bool) or not isinstance(rank, int) or rank < 0):
-            raise ValueError(f"rank must be None or an int >= 0, got {rank!r}")
+        check_int(seed, "seed", 0, optional=True)
+        check_int(rank, "rank", 0, optional=True)
         self.seed = seed
         self.rank = rank
         # Without a seed, the creation number keeps two transforms of one process apart; it is not drawn

@@ -154,5 +154,5 @@ def test_a_replaced_attribute_is_made_joint_and_a_bad_view_index_is_refused():
     views, draw = aug.joint.draw()
     assert type(aug.geometric_augmentation_local.transforms[0]).__name__ == "JointRandomResizedCrop"
     assert len(views) == 4 and views.pairs == [(0, 1)]
-    with pytest.raises(ValueError, match=r"index must be a view index in \[0, 3\]"):
+    with pytest.raises(ValueError, match=r"index \(a view index\) must be an int in \[0, 3\]"):
         views.making_view(draw, 4)

@@ -197,8 +197,7 @@ class JointViews:
                 ``draw(index=indices[k])``).
             epoch: As for :meth:`draw`.
         """
-        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-            raise ValueError(f"n must be an int >= 0, got {n!r}")
+        check_int(n, "n", 0)
         epoch = self._epoch(epoch)
         if indices is not None:
             indices = [int(i) for i in (indices.tolist() if isinstance(indices, torch.Tensor) else indices)]
@@ -290,8 +289,7 @@ class JointViews:
         :meth:`apply`, the block runs with the global generators seeded by the view's seed and restored on
         leaving, so the view replays with its draw.
         """
-        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(self.view_transforms):
-            raise ValueError(f"index must be a view index in [0, {len(self.view_transforms) - 1}], got {index!r}")
+        check_int(index, "index (a view index)", 0, len(self.view_transforms) - 1)
         return running_view(ActiveView(draw, index, self.slots[index]), draw.views[index].seed)
 
     def __call__(self, image: Any) -> list[Any]:
