@@ -181,8 +181,9 @@ class DataAugmentationDINO:
             for k, base in enumerate([im1_base] * half + [im2_base] * half):
                 with views.making_view(draw, 2 + k):
                     local = self.local_transfo(base)
-                # Upstream draws the offsets with numpy's global generator; so does this drop-in.
-                rx, ry = np.random.randint(0, (gs - ls) // self.patch_size, 2) * self.patch_size
+                    # Upstream draws the offsets with numpy's global generator; here under the view's seed, so a
+                    # draw replays them too.
+                    rx, ry = np.random.randint(0, (gs - ls) // self.patch_size, 2) * self.patch_size
                 local_crops.append(local[:, rx : rx + ls, ry : ry + ls])
                 offsets.append((rx, ry))
             output["local_crops"] = local_crops

@@ -72,6 +72,26 @@ def test_dinov3_options_keep_upstreams_outputs():
         dinov3.DataAugmentationDINO(GLOBAL, LOCAL, 4, share_color_jitter=True, color=0.0)
 
 
+def test_dinov3_local_offsets_replay_with_the_draw_and_leave_numpy_alone():
+    """The subset-of-global local crops' offsets (upstream: numpy's global generator) come from each local view's
+    seed: the same reproducible key gives the same offsets and crops, and numpy's stream outside is untouched."""
+    subset = dinov3.DataAugmentationDINO(GLOBAL, LOCAL, 4, local_crops_subset_of_global_crops=True, seed=0,
+                                         reproducible=True)  # fmt: skip
+    image = coordinate_image()
+    made = []
+    for index in (3, 3, 4):
+        np.random.seed(7)
+        with sample_index(index):
+            made.append(subset(image))
+        assert np.random.randint(0, 2**31) == np.random.RandomState(7).randint(0, 2**31)
+    assert made[0]["offsets"] == made[1]["offsets"]
+    assert all(torch.equal(a, b) for a, b in zip(made[0]["local_crops"], made[1]["local_crops"]))
+    other_index_differs = made[2]["offsets"] != made[0]["offsets"] or not all(
+        torch.equal(a, b) for a, b in zip(made[0]["local_crops"], made[2]["local_crops"])
+    )
+    assert other_index_differs
+
+
 def _area(view: torch.Tensor) -> float:
     """Box area read off a view of the coordinate image (red = column, green = row; flips reverse red)."""
     pixels = view * 255.0
