@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .options import JointOptions
@@ -103,7 +103,14 @@ def layout_of(transform: Any) -> list[int] | None:
     return list(joint.layout) if isinstance(joint, JointViews) else None
 
 
-def jointify(transform: Any, options: JointOptions | Mapping[str, Any] | None = None, /, **more: Any) -> Any:
+def jointify(
+    transform: Any,
+    options: JointOptions | Mapping[str, Any] | None = None,
+    /,
+    *,
+    layout: Sequence[int] | None = None,
+    **more: Any,
+) -> Any:
     """The joint version of a multi-view transform; the original is left untouched.
 
     Every view pipeline is copied, and each transform a plugin knows (torchvision's
@@ -117,6 +124,8 @@ def jointify(transform: Any, options: JointOptions | Mapping[str, Any] | None = 
         options, **more: The joint options, as for :class:`JointViews` (``crop`` defaults to JointCrop(0),
             like every entry point of this package). Without ``pairs`` and ``multicrop``, an input that is
             already joint (a multi-crop's) keeps its pairs; others pair views (0, 1), (2, 3) ...
+        layout: The views per group (``[2, 6]`` for multi-crop), as for :class:`JointViews`; default the
+            input's own where it is already joint, else one group.
 
     Returns:
         A :class:`JointViews`, or the library's own multi-view type where its plugin wraps one.
@@ -126,6 +135,6 @@ def jointify(transform: Any, options: JointOptions | Mapping[str, Any] | None = 
     kept = pairs_of(transform)
     if parsed.pairs is None and parsed.multicrop is None and kept is not None:
         parsed = dataclasses.replace(parsed, pairs=tuple(kept))
-    joint = JointViews(views, parsed, layout=layout_of(transform))
+    joint = JointViews(views, parsed, layout=layout_of(transform) if layout is None else layout)
     wrapped = wrap_views(transform, joint)
     return joint if wrapped is None else wrapped

@@ -282,6 +282,18 @@ class JointOptions:
         total = sum(layout)
         return [(i, i + 1) for i in range(0, total - 1, 2)]
 
+    def meant_to_pair(self, layout: Sequence[int]) -> list[int]:
+        """The views of ``layout`` that the default pairs mean to pair: all of them, or on a multi-crop layout the
+        group(s) ``multicrop`` names; none where ``pairs`` is explicit. One of these left in no pair (an odd count)
+        is worth a warning; a local view under ``multicrop="global"`` is independent on purpose."""
+        if self.pairs is not None:
+            return []
+        total = sum(layout)
+        if not is_multicrop_layout(layout):
+            return list(range(total))
+        groups = {"global": range(layout[0]), "local": range(layout[0], total), "both": range(total)}
+        return list(groups[self.multicrop or "global"])
+
     def require_effect(self) -> None:
         """Refuse options that switch nothing on (for the config switches, where that would be silent)."""
         if not self.switched_on:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,18 @@ def test_readme_option_table_is_generated_from_the_parser():
     marker = re.search(r"<!-- options-table:[^>]*-->\n", text)
     assert marker, "README lost its options-table marker"
     assert text[marker.end() :].startswith(options_table() + "\n"), "README's option table drifted: regenerate it"
+
+
+def test_a_view_the_policy_means_to_pair_but_left_unpaired_warns_from_the_core():
+    from jointaug_plugins import JointRandomResizedCrop, JointViews
+
+    assert JointOptions.parse().meant_to_pair([2, 6]) == [0, 1]
+    assert JointOptions.parse(multicrop="local").meant_to_pair([2, 3]) == [2, 3, 4]
+    assert JointOptions.parse().meant_to_pair([3]) == [0, 1, 2]
+    assert JointOptions.parse(pairs=[(0, 1)]).meant_to_pair([3]) == []
+    views = [JointRandomResizedCrop(8)] * 5
+    with pytest.warns(UserWarning, match=r"view\(s\) \[2\] of 5 are in no pair"):
+        JointViews(views, layout=[3, 2])  # an odd global count: the third global is independent
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        JointViews(views[:4], layout=[2, 2])  # locals independent on purpose under multicrop="global"

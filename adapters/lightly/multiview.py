@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from lightly.transforms.multi_view_transform import MultiViewTransform
 
 from ...draw import ImageDraw
-from ...jointify import jointify_view
+from ...jointify import jointify
 from ...options import JointOptions
 from ...transforms.views import JointViews
 from ...walk import iter_transforms, replace_transforms
@@ -98,9 +98,7 @@ class _JointCall:
         layout: Sequence[int] | None = None,
         **more: Any,
     ) -> None:
-        parsed = JointOptions.parse(options, **more)
-        views = [jointify_view(copy.deepcopy(v), parsed.specs) for v in self.views_in(_sequence(transforms))]
-        self._attach(JointViews(views, parsed, layout=layout))
+        self._attach(jointify(self.views_in(_sequence(transforms)), options, layout=layout, **more))
 
     @classmethod
     def views_in(cls, transforms: Sequence[Any]) -> list[Any]:

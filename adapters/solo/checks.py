@@ -10,7 +10,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from ...options import JointOptions, is_multicrop_layout
+from ...options import JointOptions
 from .dali import dali_view
 from .layout import layout_of
 from .options import get
@@ -99,7 +99,6 @@ def check_switch_has_effect(augmentations: Sequence[Any], options: JointOptions)
         if len(effective) < len(pairs):
             missing = [p for p in pairs if p not in effective]
             _warn(f"jointaug.{kind} has no effect on pair(s) {missing}: one of their views has no {source}")
-    _warn_unpaired(layout, options, pairs)
     if options.specs.get("crop") is not None:
         for a, b in pairs:
             if entry_of[a] != entry_of[b] and _scale(views[a]) != _scale(views[b]):
@@ -109,20 +108,3 @@ def check_switch_has_effect(augmentations: Sequence[Any], options: JointOptions)
                     "(>= 2) in the first entry and its local crops in the second"
                 )
     return pairs
-
-
-def _warn_unpaired(layout: list[int], options: JointOptions, pairs: Sequence[tuple[int, int]]) -> None:
-    """Warn when a view is in no pair although the pairs are the default ones. One entry: the coordinator
-    warns itself (:class:`~jointaug_plugins.JointViews`); several entries: here, with solo's fix."""
-    if options.pairs is not None or len(layout) == 1:
-        return
-    n_global, total = layout[0], sum(layout)
-    mode = (options.multicrop or "global") if is_multicrop_layout(layout) else None
-    considered = {"global": range(n_global), "local": range(n_global, total)}.get(mode, range(total))
-    paired = {v for pair in pairs for v in pair}
-    unpaired = [v for v in considered if v not in paired]
-    if unpaired:
-        _warn(
-            f"jointaug: view(s) {unpaired} of {total} are left unpaired and drawn independently "
-            f"(pairs: {list(pairs)}); use an even number of crops per entry"
-        )

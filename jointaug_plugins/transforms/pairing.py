@@ -40,7 +40,7 @@ def check_pairing(
     slots: Sequence[Sequence[JointTransform]],
     specs: Mapping[str, JointSpec | None],
     pairs: Sequence[tuple[int, int]],
-    warn_unpaired: bool = True,
+    meant_to_pair: Sequence[int] = (),
 ) -> frozenset[str]:
     """Refuse a switched-on kind that would not couple every pair; returns the kinds the views hold.
 
@@ -48,7 +48,8 @@ def check_pairing(
         slots: Per view, its joint transforms in pipeline order.
         specs: Per kind, its options (``None``: off).
         pairs: The paired views.
-        warn_unpaired: Warn when a view is left out of every pair (pairs chosen by default).
+        meant_to_pair: The views the default pairs mean to pair (:meth:`JointOptions.meant_to_pair
+            <jointaug_plugins.JointOptions.meant_to_pair>`): one of them in no pair is a warning.
 
     Raises:
         ValueError: a kind switched on that no view holds; paired views holding different numbers of it,
@@ -82,8 +83,8 @@ def check_pairing(
                         f"drawn jointly. Give both views the same range, choose other pairs, or pass {kind}=None"
                     )
     paired = {v for pair in pairs for v in pair}
-    unpaired = [i for i in range(len(slots)) if i not in paired]
-    if switched_on and unpaired and warn_unpaired:
+    unpaired = [i for i in meant_to_pair if i not in paired]
+    if switched_on and unpaired:
         warnings.warn(
             f"view(s) {unpaired} of {len(slots)} are in no pair and draw independently "
             f"(pairs: {list(pairs)}); pass pairs= to pair them",

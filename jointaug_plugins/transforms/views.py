@@ -109,14 +109,17 @@ class JointViews:
         self.rng = GeneratorSource(self.options.seed)
         # Optional callable taking each image's list of DrawRecord (training-time draw logging).
         self.draw_sink: Callable[[list[DrawRecord]], None] | None = None
-        self.warn_unpaired = self.options.pairs is None and len(self.layout) == 1
         # The one place that checks a pair's settings, when built, for every adapter.
-        self.kinds_found = check_pairing(self.slots, self.specs, self.pairs, warn_unpaired=self.warn_unpaired)
+        meant = self.options.meant_to_pair(self.layout)
+        self.kinds_found = check_pairing(self.slots, self.specs, self.pairs, meant_to_pair=meant)
         self.plan = DrawPlan(self.slots, self.pairs, self.specs, self.crop_or_blur)
         self.reproducible = self.options.reproducible
         # β schedules and reproducible draws need the epoch: the shared channel carries it into every worker.
         self.epoch_channel = epoch_channel() if self.plan.scheduled or self.reproducible else None
         self._unset_epoch_warned = False
+        # Per view, the global generators its transforms may draw from: apply forks only those, once per image.
+        self._view_generators = tuple(generators_of(view) for view in self.view_transforms)
+        self._forked_generators = frozenset().union(*self._view_generators)
 
     # --- the draw ----------------------------------------------------------------------------------
 
@@ -159,9 +162,7 @@ class JointViews:
             generator: Where the uniforms come from; ``None`` uses this coordinator's own generator
                 (seeded by ``seed``, different per DataLoader worker and rank), never torch's global one.
                 Not with ``reproducible=True``, whose uniforms, the views' seeds included, come from
-                ``(seed, epoch, index)`` (each view has its own seed from the key; before, one image-wide seed
-                from the key ran all views in turn, so the non-joint transforms of reproducible views differ
-                from earlier releases' while the joint slices stay the same).
+                ``(seed, epoch, index)``.
             index: The image's dataset index, an int ``>= 0``; default the one set by
                 :func:`~jointaug_plugins.indexed` / :class:`~jointaug_plugins.sample_index` (or ``None``).
                 Needed with ``reproducible=True``.
@@ -261,12 +262,7 @@ class JointViews:
         records: list[DrawRecord] = []
         kept = records if keep_records else None
         seeds = [v.seed for v in draw.views]
-        try:
-            generators, forked = self._view_generators
-        except AttributeError:  # first image: the global generators each view may draw from (fixed once built)
-            generators = tuple(generators_of(view) for view in self.view_transforms)
-            forked = frozenset().union(*generators)
-            self._view_generators = generators, forked
+        generators, forked = self._view_generators, self._forked_generators
         # Each view runs with those seeded by its seed, forked once per image and then restored; a draw made by hand
         # without seeds runs on them as they stand.
         fork = forked_global_rngs(forked) if forked and None not in seeds else None
