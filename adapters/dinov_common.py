@@ -72,7 +72,7 @@ class JointDINOLayout:
         if self._views is not None and key == self._key:
             return self._views
         for name in self._names:
-            setattr(self.owner, name, jointify_view(getattr(self.owner, name), self.specs))
+            setattr(self.owner, name, jointify_view(getattr(self.owner, name), self.options))
         pipelines = [T.Compose([getattr(self.owner, name) for name in view]) for view in self.steps]
         self._views = JointViews(pipelines, self.options, layout=self.layout)
         self._key = self._attribute_key()

@@ -115,22 +115,46 @@ def fallback_box(height: int, width: int, ratio: tuple[float, float]) -> Box:
     return (height - h) // 2, (width - w) // 2, h, w
 
 
+def _offset_in_box(fraction: float, lo: float, hi: float, size: int, extent: int) -> int:
+    """ContrastiveCrop's offset on one axis: between the box edges ``lo``, ``hi`` (in [0, 1]) less half the crop,
+    each clamped into the image, ``fraction`` of the way."""
+    first = min(max(int(size * lo) - extent // 2, 0), size - extent)
+    last = min(max(int(size * hi) - extent // 2, 0), size - extent)
+    return first + int((last - first) * fraction)
+
+
 def crop_box(draw: CropDraw, height: int, width: int, ratio: tuple[float, float]) -> tuple[Box, float]:
     """The box a crop draw gives on a ``height`` x ``width`` image, and its area fraction (the drawn one,
     or the fallback box's own when every attempt fails: the whole image if ``draw.fallback_whole``, else
-    torchvision's centre crop)."""
+    torchvision's centre crop). Placed as torchvision does, or in ``draw.box`` by ContrastiveCrop's rule."""
     image_area = height * width
     for area, aspect in zip(draw.areas, draw.aspects):
         w = round(math.sqrt(area * image_area * aspect))
         h = round(math.sqrt(area * image_area / aspect))
         if 0 < w <= width and 0 < h <= height:
-            top = min(int(draw.top * (height - h + 1)), height - h)
-            left = min(int(draw.left * (width - w + 1)), width - w)
+            if draw.box is None:
+                top = min(int(draw.top * (height - h + 1)), height - h)
+                left = min(int(draw.left * (width - w + 1)), width - w)
+            else:
+                h0, w0, h1, w1 = draw.box
+                top = _offset_in_box(draw.top, h0, h1, height, h)
+                left = _offset_in_box(draw.left, w0, w1, width, w)
             return (top, left, h, w), area
     if draw.fallback_whole:
         return (0, 0, height, width), 1.0
     box = fallback_box(height, width, ratio)
     return box, box[2] * box[3] / image_area
+
+
+def _offsets_in_box(
+    fraction: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, size: torch.Tensor, extent: torch.Tensor
+) -> torch.Tensor:
+    """Batched :func:`_offset_in_box` (float64 tensors holding integers; ``int()`` of a value >= 0 is a floor)."""
+    room = size - extent
+    half = torch.div(extent, 2, rounding_mode="floor")
+    first = torch.minimum(torch.clamp(torch.floor(size * lo) - half, min=0.0), room)
+    last = torch.minimum(torch.clamp(torch.floor(size * hi) - half, min=0.0), room)
+    return first + torch.floor((last - first) * fraction)
 
 
 def fallback_boxes_batch(height: torch.Tensor, width: torch.Tensor, ratio: tuple[float, float]) -> torch.Tensor:
@@ -172,8 +196,13 @@ def crop_boxes_batch(
     fb_top, fb_left, fb_h, fb_w = fallback.unbind(-1)
     h = torch.where(fitted, h.gather(-1, first).squeeze(-1), fb_h)
     w = torch.where(fitted, w.gather(-1, first).squeeze(-1), fb_w)
-    top = torch.minimum(torch.floor(draw.top * (height - h + 1)), height - h)
-    left = torch.minimum(torch.floor(draw.left * (width - w + 1)), width - w)
+    if draw.box is None:
+        top = torch.minimum(torch.floor(draw.top * (height - h + 1)), height - h)
+        left = torch.minimum(torch.floor(draw.left * (width - w + 1)), width - w)
+    else:
+        h0, w0, h1, w1 = (torch.as_tensor(edge, dtype=torch.float64).expand(n) for edge in draw.box)
+        top = _offsets_in_box(draw.top, h0, h1, height, h)
+        left = _offsets_in_box(draw.left, w0, w1, width, w)
     top = torch.where(fitted, top, fb_top)
     left = torch.where(fitted, left, fb_left)
     areas = torch.where(fitted, draw.areas.gather(-1, first).squeeze(-1), fb_h * fb_w / image_area.squeeze(-1))

@@ -54,9 +54,13 @@ class CropDraw(SliceDraw):
         areas: Crop area as a fraction of the image area, per attempt. A joint view keeps its one
             drawn area in every attempt; the independent baseline draws one per attempt as torchvision does.
         aspects: Aspect ratio ``w/h`` tried at each attempt (log-uniform in the transform's ``ratio``).
-        top, left: Uniforms in [0, 1) placing the box among the valid positions.
+        top, left: Where the crop lands, per axis a number in [0, 1]: without ``box``, a uniform placing it among
+            the valid positions as torchvision does; with ``box``, the fraction of the way between the box's
+            edges (ContrastiveCrop's rule, :mod:`jointaug_plugins.placement`).
         fallback_whole: A view whose attempts all fail takes the whole image (the published JointCrop's
             rule) instead of torchvision's centre crop with the aspect ratio clamped into ``ratio``.
+        box: ``None`` (torchvision's placement), or the box ``(h0, w0, h1, w1)`` in [0, 1] the crop's position is
+            drawn in (the ``position`` option: a fixed box, the whole image, or the image's semantic box).
     """
 
     areas: tuple[Number, ...]
@@ -64,6 +68,7 @@ class CropDraw(SliceDraw):
     top: Number
     left: Number
     fallback_whole: Flag = False
+    box: tuple[Number, Number, Number, Number] | None = None
 
 
 @dataclass(frozen=True)

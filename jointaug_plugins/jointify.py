@@ -65,8 +65,9 @@ def pairs_of(transform: Any) -> list[tuple[int, int]] | None:
     return list(joint.pairs) if isinstance(joint, JointViews) else None
 
 
-def joint_replacement(transform: Any, specs: Mapping[str, JointSpec | None]) -> Any:
-    """The joint version of ``transform`` if a plugin has one and its kind is switched on, else ``None``.
+def joint_replacement(transform: Any, specs: Mapping[str, JointSpec | None], also: frozenset[str] = frozenset()) -> Any:
+    """The joint version of ``transform`` if a plugin has one and its kind is switched on (or in ``also``: the crop
+    that the ``position`` option places even when ``crop=None``), else ``None``.
 
     Raises ``ValueError`` when the kind is switched on but these settings cannot be drawn jointly:
     keeping the transform would train that kind independently without a word.
@@ -79,8 +80,10 @@ def joint_replacement(transform: Any, specs: Mapping[str, JointSpec | None]) -> 
         warn_once(f"jointify keeps {type(transform).__name__} as it is: it cannot be made joint ({err})")
         return None
     source = joint_source_of(joint) if joint is not None else None
-    if source is None or specs.get(source.kind) is None:
+    if source is None or (specs.get(source.kind) is None and source.kind not in also):
         return None
+    if specs.get(source.kind) is None:
+        return joint
     try:
         source.check_spec(specs[source.kind], source.kind)
     except ValueError as err:
@@ -91,9 +94,19 @@ def joint_replacement(transform: Any, specs: Mapping[str, JointSpec | None]) -> 
     return joint
 
 
-def jointify_view(view: Any, specs: Mapping[str, JointSpec | None]) -> Any:
-    """``view`` with every transform a plugin can make joint, and whose kind is on, swapped in place."""
-    return replace_transforms(view, lambda t: joint_replacement(t, specs))
+def jointify_view(view: Any, options: JointOptions | Mapping[str, JointSpec | None]) -> Any:
+    """``view`` with every transform a plugin can make joint, and whose kind is on, swapped in place.
+
+    Args:
+        view: One view's pipeline.
+        options: The parsed options (their ``swapped_kinds``: the kinds on, and the crop where ``position`` places
+            it), or the specs per kind alone.
+    """
+    if isinstance(options, JointOptions):
+        specs, also = options.specs, options.swapped_kinds
+    else:
+        specs, also = options, frozenset()
+    return replace_transforms(view, lambda t: joint_replacement(t, specs, also))
 
 
 def layout_of(transform: Any) -> list[int] | None:
@@ -131,7 +144,7 @@ def jointify(
         A :class:`JointViews`, or the library's own multi-view type where its plugin wraps one.
     """
     parsed = JointOptions.parse(options, **more)
-    views = [jointify_view(copy.deepcopy(v), parsed.specs) for v in views_of(transform)]
+    views = [jointify_view(copy.deepcopy(v), parsed) for v in views_of(transform)]
     kept = pairs_of(transform)
     if parsed.pairs is None and parsed.multicrop is None and kept is not None:
         parsed = dataclasses.replace(parsed, pairs=tuple(kept))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._checks import check_choice, check_int, check_probability
+from .placement import Position
 from .spec import JointSpec, describe_specs, parse_specs
 
 __all__ = [
@@ -35,7 +36,7 @@ __all__ = [
 #: The joint augmentations this package ships; plugins add kinds through the ``jointaug_augmentations`` hook.
 JOINT_KINDS = ("crop", "blur", "color")
 #: The keys that say how views pair and how draws are made (everything that is not a kind).
-POLICY_KEYS = ("pairs", "multicrop", "crop_or_blur", "seed", "reproducible")
+POLICY_KEYS = ("pairs", "multicrop", "crop_or_blur", "position", "seed", "reproducible")
 MULTICROP_MODES = ("global", "local", "both")
 #: The one default policy: JointCrop(0) on; blur, colour and every plugin kind off.
 DEFAULTS: dict[str, Any] = {
@@ -45,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "pairs": None,
     "multicrop": None,
     "crop_or_blur": None,
+    "position": None,
     "seed": None,
     "reproducible": False,
 }
@@ -64,6 +66,10 @@ OPTION_DOCS: dict[str, str] = {
     "themselves), 'local' (locals among themselves, an odd last one independent) or 'both'; None: 'global'.",
     "crop_or_blur": "The paper's remedy for combining JointCrop and JointBlur (appendix F): None (both on every "
     "pair), or the probability in [0, 1] that a pair gets JointCrop, else JointBlur (needs both on).",
+    "position": "Where every crop of every view lands: None (uniform, as torchvision places it) or a dict: alpha "
+    "(ContrastiveCrop's center-suppressed Beta(α, α) placement; 1 uniform, 0.6 on ImageNet), box (h0, w0, h1, w1) in "
+    "[0, 1] or boxes='semantic' (per image, from the model: warmup, interval, threshold, layer), correlation (the "
+    "distance knob ρ in [-1, 1]: > 0 paired crops' centres closer, < 0 farther, None independent).",
     "seed": "None (streams derived from torch's seeding, different per DataLoader worker and rank) or an int >= 0.",
     "reproducible": "True: image i of epoch e gets views that are a function of (seed, e, i) alone (needs seed and "
     "a dataset index reaching the views).",
@@ -84,6 +90,8 @@ _UNSUPPORTED: dict[str, dict[str, str]] = {
         "and apply the boxes yourself",
     },
 }
+# Semantic boxes are looked up by the image's dataset index: the doors that cannot pass one refuse them.
+_NO_INDEX = ("solo-learn", "DALI", "JointResizedCropBatch")
 
 
 def options_table() -> str:
@@ -176,6 +184,7 @@ class JointOptions:
         pairs: Explicit view-index pairs, or ``None`` for the layout's default (see :meth:`pairs_for`).
         multicrop: ``"global"``, ``"local"``, ``"both"`` or ``None`` (``"global"`` on a multi-crop layout).
         crop_or_blur: ``None`` or the probability in [0, 1] that a pair gets JointCrop rather than JointBlur.
+        position: Where every crop lands (:class:`~jointaug_plugins.placement.Position`), ``None`` as torchvision.
         seed: ``None`` or an int ``>= 0``.
         reproducible: Whether each image's views are a function of ``(seed, epoch, index)``.
     """
@@ -186,6 +195,7 @@ class JointOptions:
     crop_or_blur: float | None = None
     seed: int | None = None
     reproducible: bool = False
+    position: Position | None = None
 
     @classmethod
     def parse(
@@ -252,7 +262,8 @@ class JointOptions:
                 "reproducible=True needs seed= (an int >= 0): the views of image i in epoch e are a function of "
                 "(seed, e, i)"
             )
-        return cls(specs, pairs, multicrop, crop_or_blur, seed, reproducible)
+        position = Position.parse(values.get("position"))
+        return cls(specs, pairs, multicrop, crop_or_blur, seed, reproducible, position)
 
     # --- reading -------------------------------------------------------------------------------------
 
@@ -294,12 +305,24 @@ class JointOptions:
         groups = {"global": range(layout[0]), "local": range(layout[0], total), "both": range(total)}
         return list(groups[self.multicrop or "global"])
 
+    @property
+    def swapped_kinds(self) -> frozenset[str]:
+        """The kinds whose transforms are swapped for joint ones: those switched on, and the crop wherever
+        ``position`` places it (``crop=None`` with a position is ContrastiveCrop alone)."""
+        return frozenset(self.switched_on) | ({"crop"} if self.position is not None else frozenset())
+
+    @property
+    def has_effect(self) -> bool:
+        """Whether these options change the views at all: a kind switched on, or a ``position``."""
+        return bool(self.switched_on) or self.position is not None
+
     def require_effect(self) -> None:
         """Refuse options that switch nothing on (for the config switches, where that would be silent)."""
-        if not self.switched_on:
+        if not self.has_effect:
             raise ValueError(
-                "the joint options switch nothing on (crop, blur and color are all None): give one of them a β "
-                "(e.g. crop=0.0), or opt out explicitly (mm: jointaug = None; solo-learn: remove the jointaug line)"
+                "the joint options switch nothing on (crop, blur and color are all None) and place no crop (position "
+                "is None): give one of them a β (e.g. crop=0.0), or opt out explicitly (mm: jointaug = None; "
+                "solo-learn: remove the jointaug line)"
             )
 
     def check_door(self, door: str) -> JointOptions:
@@ -307,6 +330,11 @@ class JointOptions:
         for key, why in _UNSUPPORTED.get(door, {}).items():
             if getattr(self, key) != DEFAULTS[key]:
                 raise UnsupportedOptionError(f"{door} cannot honour {key}={getattr(self, key)!r}: {why}")
+        if door in _NO_INDEX and self.position is not None and self.position.semantic:
+            raise UnsupportedOptionError(
+                f"{door} cannot honour position boxes='semantic': the boxes are per image, looked up by the dataset "
+                "index, and this entry point passes none to the draw (a fixed box, dict(alpha=..., box=...), works)"
+            )
         return self
 
     def describe(self) -> str:
@@ -315,7 +343,8 @@ class JointOptions:
         for key in POLICY_KEYS:
             value = getattr(self, key)
             if value != DEFAULTS[key]:
-                parts.append(f"{key}={list(value) if key == 'pairs' else value}")
+                shown = list(value) if key == "pairs" else f"({value.describe()})" if key == "position" else value
+                parts.append(f"{key}={shown}")
         return ", ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -325,6 +354,7 @@ class JointOptions:
             "pairs": None if self.pairs is None else [list(p) for p in self.pairs],
             "multicrop": self.multicrop,
             "crop_or_blur": self.crop_or_blur,
+            "position": self.position,
             "seed": self.seed,
             "reproducible": self.reproducible,
         }

@@ -368,3 +368,30 @@ def test_readme_schedule_block_trains_with_the_epoch_and_sample_idx(tmp_path, da
     assert views.draw(index=3).betas["crop"] == pytest.approx(views.specs["crop"].beta.at(2))
     assert views.draw(index=3) == views.draw(index=3)
     epoch_channel().set(None)
+
+
+@pytest.mark.slow
+def test_readme_position_block_trains_with_contrastive_crop_placement(tmp_path):
+    """The README's `position` block pasted under mmselfsup's SimCLR config: the Runner trains views whose crops
+    land by ContrastiveCrop's rule, areas still JointCrop(0)'s; the shipped MoCo v1 config holds the same lines."""
+    import math
+    from pathlib import Path
+
+    pytest.importorskip("mmselfsup")
+    from images import write_image_folder
+    from mm_runner import train_block
+    from readme_blocks import of_kind
+
+    (block,) = of_kind("mm-config", "mmselfsup", "position", exact=True)
+    data_root = write_image_folder(tmp_path / "images", 8)
+    runner, losses, log = train_block(tmp_path, "mmselfsup", "simclr", block.text, data_root)
+    assert len(losses) == 2 and all(math.isfinite(x) for x in losses)
+    steps = runner.train_dataloader.dataset.pipeline.transforms
+    (views,) = [t.joint_views for t in steps if type(t).__name__ == "JointMultiView"]
+    assert views.options.position.alpha == 0.6 and views.specs["crop"].beta == 0.0
+    assert all(s.box == (0.0, 0.0, 1.0, 1.0) for v in views.draw().views for s in v.slices if hasattr(s, "box"))
+    assert "position=(alpha=0.6)" in log
+    configs = Path(__file__).resolve().parents[1] / "configs/mmselfsup"
+    shipped = configs / "mocov1_resnet50_8xb32-steplr-200e_in1k_jointcrop_ccrop.py"
+    lines = [x for x in shipped.read_text().splitlines() if x and not x.startswith(("#", "_base_"))]
+    assert lines == block.text.strip().splitlines()

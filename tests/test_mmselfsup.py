@@ -69,6 +69,8 @@ def test_ready_configs_are_the_library_file_plus_the_readme_line(config):
     assert lines[0].startswith(f"_base_ = '{library}::") and lines[1] == block.text.strip()
     if config.stem.endswith("_jointcrop"):
         assert lines[2:] == []
+    elif "ccrop" in config.stem:  # the MoCo v1 row of Table 11, checked in full by test_position_configs.py
+        assert len(lines) == 3 and lines[2].startswith("jointaug = dict(") and "position=dict(alpha=0.6" in lines[2]
     else:  # JointBlur alone says crop=None: an absent crop means JointCrop(0) on
         assert lines[2:] == ["jointaug = dict(crop=None, blur=0.0)"]
 

@@ -8,6 +8,7 @@ coordinator holds it) or refused with :class:`UnsupportedOptionError` and a reas
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -146,3 +147,43 @@ def test_every_door_takes_reproducible_or_says_why_not(door):
     built = DOORS[door](reproducible=True, seed=0)
     options = _options_of(built)
     assert options.reproducible is True and options.seed == 0
+
+
+def _coordinator_of(built: Any) -> JointViews | None:
+    """The coordinator a door's result draws with (``None`` for the solo block, which is parsed options)."""
+    for path in ("", "joint_views", "coordinator", "views", "joint", "joint_transform.joint_views", "views.views"):
+        value: Any = built
+        try:
+            for part in filter(None, path.split(".")):
+                value = getattr(value, part)
+        except AttributeError:
+            continue
+        if isinstance(value, JointViews):
+            return value
+        if inspect.ismethod(getattr(value, "views", None)) and isinstance(value.views(), JointViews):  # DINO drop-ins
+            return value.views()
+    return None
+
+
+@pytest.mark.parametrize("door", list(DOORS))
+def test_every_door_places_its_crops_where_position_says(door):
+    box = (0.25, 0.25, 0.75, 0.75)
+    built = DOORS[door](position={"alpha": 0.6, "box": box})
+    assert _options_of(built).position.box == box
+    coordinator = _coordinator_of(built)
+    if door == "solo-learn YAML block":
+        assert coordinator is None  # parsed options: the solo tests build its views
+        return
+    assert coordinator is not None, f"cannot find the coordinator of {type(built).__name__}"
+    crops = [s for view in coordinator.draw().views for s in view.slices if hasattr(s, "box")]
+    assert crops and all(s.box == box for s in crops)
+
+
+@pytest.mark.parametrize("door", list(DOORS))
+def test_every_door_takes_semantic_boxes_or_says_why_not(door):
+    semantic = {"alpha": 0.6, "boxes": "semantic"}
+    if door in REFUSING:
+        with pytest.raises(UnsupportedOptionError, match=rf"^{REFUSING[door]} cannot honour position boxes='semantic'"):
+            DOORS[door](position=semantic)
+        return
+    assert _options_of(DOORS[door](position=semantic)).position.semantic

@@ -123,7 +123,7 @@ def test_each_view_keeps_its_own_entry():
 
 def test_bad_input_jointaug_block():
     """The block is read by the one parser: the messages of every entry point."""
-    valid = "valid options: crop, blur, color, pairs, multicrop, crop_or_blur, seed, reproducible"
+    valid = "valid options: crop, blur, color, pairs, multicrop, crop_or_blur, position, seed, reproducible"
     with pytest.raises(ValueError, match=rf"unknown joint option 'crp' \(did you mean 'crop'\?\); {valid}"):
         parse_block({"crp": 0.0})
     with pytest.raises(ValueError, match=r"crop has unknown option\(s\) bta"):

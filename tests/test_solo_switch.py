@@ -257,7 +257,8 @@ lightning = importlib.import_module(package)
 factories = [ep for ep in entry_points(group=package + ".callbacks_factory") if ep.name == "jointaug_solo_guard"]
 assert factories, "entry point missing: reinstall the package (pip install -e .)"
 callbacks = factories[0].load()()
-assert len(callbacks) == 1 and isinstance(callbacks[0], lightning.Callback)
+assert all(isinstance(cb, lightning.Callback) for cb in callbacks)
+assert [type(cb).__name__ for cb in callbacks] == ["JointAugGuard", "JointSemanticBoxes"], callbacks
 trainer = lightning.Trainer(accelerator="cpu", devices=1, logger=False, enable_checkpointing=False)
 print("GUARDS", [type(cb).__name__ for cb in trainer.callbacks if type(cb).__name__ == "JointAugGuard"])
 """
@@ -711,3 +712,17 @@ def test_readme_body_block_sets_beta_in_the_yaml(tmp_path):
     path = _with_readme_defaults(write_recipe(tmp_path, switch=None, body=body.text))
     transform = build_pretrain_transform(compose_recipe(path))
     assert transform.specs["crop"].beta == -1.0
+
+
+def test_readme_position_block_places_every_crop(tmp_path):
+    """The README's `position` body block, verbatim: ContrastiveCrop's placement with JointCrop(0) in solo's views."""
+    from readme_blocks import of_kind
+
+    (body,) = of_kind("solo-body", "position", exact=True)
+    transform = build_pretrain_transform(compose_recipe(write_recipe(tmp_path, body=body.text)))
+    assert transform.options.position.alpha == 0.6 and transform.specs["crop"].beta == 0.0
+    crops = [s for view in transform.draw().views for s in view.slices if hasattr(s, "box")]
+    assert crops and all(s.box == (0.0, 0.0, 1.0, 1.0) for s in crops)
+    semantic = compose_recipe(write_recipe(tmp_path, name="s"), "+jointaug.position={alpha:0.6,boxes:semantic}")
+    with pytest.raises(UnsupportedOptionError, match="solo-learn cannot honour position boxes='semantic'"):
+        build_pretrain_transform(semantic)

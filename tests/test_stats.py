@@ -96,6 +96,7 @@ def test_cli_prints_exactly_one_json_object(capsys, tmp_path):
     assert result["beta"] == -1.0 and result["n"] == 20_000 and (tmp_path / "p.png").exists()
     assert main(["stats", "--distance", "--n", "3000", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert set(result["beta"]) == {"2", "1", "0", "-1", "-2"}
+    assert set(result["correlation"]) == {"-1", "-0.5", "0", "0.5", "1"}
+    assert result["monotone"] and result["baseline_inside"]
     assert main(["stats", "--aug", "blur", "--distance"]) == 2  # an error, reported, not a traceback
     assert "--distance" in capsys.readouterr().err

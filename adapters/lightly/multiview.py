@@ -274,6 +274,9 @@ if ImageGridTransform is not None:
         def apply(self, image: Any, draw: ImageDraw | None = None, *, records: bool = False) -> Any:
             """The output of ``__call__`` made with ``draw`` (``None``: a new one), and with ``records=True`` the
             records of every joint transform's draw."""
+            table = self.joint_views.box_table
+            if draw is None and table is not None and table.localizing:
+                return self.joint_views.apply(image, records=records)  # a semantic-box pass: plain images only
             outputs, made = self.joint_views.apply(image, draw, records=True)
             flat = [o[0] for o in outputs] + [o[1] for o in outputs]
             return (flat, made) if records else flat

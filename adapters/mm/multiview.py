@@ -63,7 +63,7 @@ def make_joint_multiview(library: str) -> type:
             options.require_effect()
             super().__init__(transforms=transforms, num_views=num_views)
             for pipeline in self.pipelines:
-                jointify_view(pipeline, options.specs)
+                jointify_view(pipeline, options)
             self.joint_views = JointViews([_FreshCopy(p) for p in self.transforms], options, layout=self.num_views)
 
         @property

@@ -271,7 +271,11 @@ def install_runner_switch() -> None:
         # Registered with the config's hooks, so mmengine's hook table lists it; β schedules and reproducible
         # draws follow the runner's epoch (inert where no joint view uses it).
         announce = switched.announcement() if switched is not None else None
-        bound.arguments["custom_hooks"] = _with_epoch_hook(bound.arguments.get("custom_hooks"), announce)
+        hooks = _with_epoch_hook(bound.arguments.get("custom_hooks"), announce)
+        # Semantic boxes (position boxes="semantic"): the hook that updates them, only where views use them.
+        from .semantic_hook import with_semantic_hook
+
+        bound.arguments["custom_hooks"] = with_semantic_hook(hooks, switched.views if switched is not None else [])
         original(*bound.args, **bound.kwargs)
         for message in switched.warnings if switched is not None else ():
             self.logger.warning(message)
@@ -290,5 +294,6 @@ def register(library: str) -> type:
         cls = make_joint_multiview(library)
         registry.register_module(name="JointMultiView", module=cls, force=True)
         REGISTERED[library] = cls
+    importlib.import_module("jointaug_plugins.adapters.mm.semantic_hook")  # registers JointSemanticBoxHook
     install_runner_switch()
     return REGISTERED[library]

@@ -23,6 +23,7 @@ import importlib.util
 import sys
 import types
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -101,8 +102,34 @@ def numpy2_safe_adjust_hue() -> None:
         importlib.import_module("mmselfsup.datasets.transforms.processing").adjust_hue = adjust_hue
 
 
+def resumable_local_checkpoints() -> None:
+    """mmengine <= 0.10.7 loads local checkpoints with ``torch.load``'s default, which torch >= 2.6 made
+    ``weights_only=True``: its own checkpoints (``HistoryBuffer``, numpy scalars in ``message_hub``) are then refused,
+    so ``resume=True`` fails, and with it the restore of semantic boxes. Re-register the local scheme to load them
+    as mmengine always did (``weights_only=False``: the user's own checkpoint files)."""
+    import inspect
+    import os.path as osp
+
+    import torch
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    already = getattr(CheckpointLoader._schemes.get(""), "_jointaug_fix", False)
+    if already or "weights_only" not in inspect.signature(torch.load).parameters:
+        return
+
+    def load_from_local(filename: str, map_location: Any = None) -> Any:
+        filename = osp.expanduser(filename)
+        if not osp.isfile(filename):
+            raise FileNotFoundError(f"{filename} can not be found.")
+        return torch.load(filename, map_location=map_location, weights_only=False)
+
+    load_from_local._jointaug_fix = True
+    CheckpointLoader.register_scheme(prefixes="", loader=load_from_local, force=True)
+
+
 def apply_all() -> None:
     """Apply every fix that this environment needs (idempotent)."""
     register_missing_runner_location()
     drop_collate_scope()
     numpy2_safe_adjust_hue()
+    resumable_local_checkpoints()

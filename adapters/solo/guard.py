@@ -45,15 +45,16 @@ def check_views(cfg: Any, views: Sequence[Any]) -> None:
     block = get(cfg, "jointaug") if cfg is not None else None
     if block is None:
         return
-    switched_on = [v for v in views if v.options.switched_on]
-    joint = [v for v in switched_on if v.pairs]
+    switched_on = [v for v in views if v.options.has_effect]
+    # Joint pairs, or crops placed by `position` alone (ContrastiveCrop without JointCrop).
+    joint = [v for v in switched_on if v.pairs or not v.options.switched_on]
     if joint:
         pairs = joint[0].pairs if len(joint) == 1 else [v.pairs for v in joint]
         described = joint[0].options.describe()
         print(f"[jointaug] guard: train views are joint ({described}), pairs {pairs}", file=sys.stderr)
         return
     options = parse_block(block)
-    if options is None or not options.switched_on:
+    if options is None or not options.has_effect:
         return
     found = "jointaug's, with no joint pair" if switched_on else "not jointaug's JointFullTransformPipeline"
     raise JointAugMissingError(
@@ -116,9 +117,13 @@ def _guard_class(module_name: str) -> type:
 
 def lightning_guard() -> list[Any]:
     """Entry point of ``lightning.pytorch.callbacks_factory``: the guard as a ``lightning.pytorch`` callback."""
-    return [_guard_class("lightning.pytorch")()]
+    from ..semantic_lightning import semantic_box_callbacks  # inert unless views use semantic boxes
+
+    return [_guard_class("lightning.pytorch")(), *semantic_box_callbacks("lightning.pytorch")]
 
 
 def pytorch_lightning_guard() -> list[Any]:
     """Entry point of ``pytorch_lightning.callbacks_factory``: the guard as a ``pytorch_lightning`` callback."""
-    return [_guard_class("pytorch_lightning")()]
+    from ..semantic_lightning import semantic_box_callbacks
+
+    return [_guard_class("pytorch_lightning")(), *semantic_box_callbacks("pytorch_lightning")]

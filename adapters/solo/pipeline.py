@@ -42,7 +42,7 @@ def joint_pipeline(entries: Sequence[tuple[Callable, int]], options: JointOption
         return JointFullTransformPipeline(views, crop=None, layout=layout)
     # Swap the views' transforms (each view its own copy, as jointify does) and build the coordinator once.
     return JointFullTransformPipeline(
-        [jointify_view(copy.deepcopy(v), options.specs) for v in views], options, layout=layout
+        [jointify_view(copy.deepcopy(v), options) for v in views], options, layout=layout
     )
 
 

@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     rows = [
         ("overhead_ratio", "joint pair / two RandomResizedCrop (goal <= 1.00)", "{:.3f}"),
+        ("position_ratio", "joint pair with position=dict(alpha=0.6) / without (goal <= 1.02)", "{:.3f}"),
         ("sampler_us_per_pair", "batched sampler, us per pair (goal <= 5)", "{:.2f}"),
         ("tensor_speedup", "uint8 tensor path / PIL path (goal >= 1.3)", "{:.2f}"),
         ("gpu_batch_speedup", "batched CUDA path / PIL path (goal >= 50)", "{:.1f}"),

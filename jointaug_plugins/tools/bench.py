@@ -37,14 +37,21 @@ def interleaved(
     a: Callable[[], Any], b: Callable[[], Any], rounds: int, bar: tqdm | None = None
 ) -> tuple[float, float]:
     """Median seconds of ``a`` and of ``b`` over ``rounds`` alternating runs, after one warm-up each."""
-    a(), b()
-    times_a, times_b = [], []
+    first, second = interleaved_all([a, b], rounds, bar)
+    return first, second
+
+
+def interleaved_all(fns: list[Callable[[], Any]], rounds: int, bar: tqdm | None = None) -> list[float]:
+    """Median seconds of each of ``fns`` over ``rounds`` rounds that run each once in turn, after one warm-up each."""
+    for fn in fns:
+        fn()
+    times: list[list[float]] = [[] for _ in fns]
     for _ in range(rounds):
-        times_a.append(_timed(a))
-        times_b.append(_timed(b))
+        for fn, kept in zip(fns, times):
+            kept.append(_timed(fn))
         if bar is not None:
             bar.update()
-    return statistics.median(times_a), statistics.median(times_b)
+    return [statistics.median(kept) for kept in times]
 
 
 def _random_image(height: int, width: int, seed: int) -> Image.Image:
@@ -55,10 +62,12 @@ def _random_image(height: int, width: int, seed: int) -> Image.Image:
 
 def overhead(rounds: int, calls: int, bar: tqdm | None) -> dict[str, float]:
     """One joint pair (draw + two crops to 224 of a 500 x 375 PIL image) against two torchvision
-    ``RandomResizedCrop(224)`` calls on the same image."""
+    ``RandomResizedCrop(224)`` calls on the same image; and the same joint pair with ContrastiveCrop's placement
+    (``position=dict(alpha=0.6)``), all three interleaved in one run."""
     image = _random_image(375, 500, 0)
     baseline = T.RandomResizedCrop(224)
     joint = JointViews([JointRandomResizedCrop(224)] * 2, crop=0.0, seed=0)
+    placed = JointViews([JointRandomResizedCrop(224)] * 2, crop=0.0, position={"alpha": 0.6}, seed=0)
 
     def two_torchvision():
         for _ in range(calls):
@@ -69,8 +78,18 @@ def overhead(rounds: int, calls: int, bar: tqdm | None) -> dict[str, float]:
         for _ in range(calls):
             joint(image)
 
-    base, ours = interleaved(two_torchvision, one_joint_pair, rounds, bar)
-    return {"overhead_ratio": ours / base, "torchvision_pair_s": base / calls, "joint_pair_s": ours / calls}
+    def one_placed_pair():
+        for _ in range(calls):
+            placed(image)
+
+    base, ours, with_position = interleaved_all([two_torchvision, one_joint_pair, one_placed_pair], rounds, bar)
+    return {
+        "overhead_ratio": ours / base,
+        "overhead_ratio_position": with_position / base,
+        "position_ratio": with_position / ours,
+        "torchvision_pair_s": base / calls,
+        "joint_pair_s": ours / calls,
+    }
 
 
 def sampler(rounds: int, bar: tqdm | None, n: int = 100_000) -> dict[str, float]:

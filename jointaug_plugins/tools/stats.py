@@ -166,12 +166,7 @@ def plot_ratio_density(
     names = {"crop": "crop area fraction", "blur": "blur sigma", "color": "brightness factor"}
     ax.set_title(f"{names[aug]} ratio of positive pairs, range {lo:g}–{hi:g}")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def crop_center_distances(
@@ -258,6 +253,13 @@ def plot_center_distances(
     box.set_xticks(range(1, len(labels) + 1), labels, rotation=30, fontsize=8)
     box.set_ylabel("normalised distance")
     box.set_title("quartiles, 1.5 IQR whiskers", fontsize=10)
+    return save_figure(fig, path)
+
+
+def save_figure(fig: Any, path: str | Path) -> Path:
+    """Lay ``fig`` out, write it to ``path`` as a PNG (making its folder), close it; returns the path."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -15,11 +15,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 from torchvision import transforms as v1
 from torchvision.transforms import v2
 
-from ..draw import ImageDraw, SliceDraw, ViewDraw
+from ..draw import CropDraw, ImageDraw, SliceDraw, ViewDraw
+from ..placement import Position, couple_placements, placement_fractions
 from ..rng import GLOBAL_GENERATORS
 from ..spec import JointSpec
 from ..walk import iter_transforms
@@ -112,6 +114,8 @@ class DrawPlan:
             the other (the coordinator checked the counts and ranges).
         specs: Per kind, its options, ``None`` when off.
         crop_or_blur: ``None``, or the probability in [0, 1] that a pair's crop (rather than blur) is joint.
+        position: Where every crop lands (:class:`~jointaug_plugins.placement.Position`); ``None``: as
+            torchvision places it.
     """
 
     def __init__(
@@ -120,8 +124,10 @@ class DrawPlan:
         pairs: Sequence[tuple[int, int]],
         specs: Mapping[str, JointSpec | None],
         crop_or_blur: float | None,
+        position: Position | None = None,
     ) -> None:
         self.slots, self.pairs, self.specs, self.crop_or_blur = slots, list(pairs), specs, crop_or_blur
+        self.position = position
         self.scheduled = any(spec is not None and spec.scheduled for spec in specs.values())
         # The specs in force (β a number) and their βs at one epoch; without a schedule, at every epoch.
         self._in_force = self._specs_in_force(None)
@@ -169,6 +175,66 @@ class DrawPlan:
         # Last, two uniforms per view for its seed (so the joint slices' uniforms keep their places).
         self._seed_offset = offset
         self.n_uniforms = offset + 2 * len(self.slots)
+        # The crops the position option places (every crop of every view), and the rows of paired ones.
+        self._crops = [(v, s) for v, view in enumerate(self.slots) for s, t in enumerate(view) if t.kind == "crop"]
+        row = {slot: r for r, slot in enumerate(self._crops)}
+        self._crop_pairs = [
+            (row[(a, sa)], row[(b, sb)])
+            for a, b in self.pairs
+            for sa, sb in zip(self._of_kind(a, "crop"), self._of_kind(b, "crop"))
+        ]
+        self.box_table = None
+        if self.position is not None:
+            if not self._crops:
+                raise ValueError(
+                    "position is set, but no view holds a crop it can place: the views need a RandomResizedCrop (or a "
+                    "joint one); jointify and the library switches swap it in where there is one"
+                )
+            if self.position.semantic:
+                from ..boxtable import box_table
+
+                self.box_table = box_table()
+
+    def _place(self, slices: list[list[Any]], batched: bool, index: Any) -> None:
+        """Apply the position option to every crop slice (in place): the distance knob's copula on paired views'
+        placement uniforms, then the Beta quantile and the box (fixed, whole image, or the image's semantic box).
+        Plain numpy on both paths, so a batched draw equals the scalar draws."""
+        position, crops = self.position, self._crops
+        drawn = [slices[v][s] for v, s in crops]
+        if not all(isinstance(d, CropDraw) for d in drawn):
+            kinds = sorted({type(d).__name__ for d in drawn if not isinstance(d, CropDraw)})
+            raise TypeError(f"position places crops drawn as CropDraw; a crop transform here drew {', '.join(kinds)}")
+        box: Any = position.box or (0.0, 0.0, 1.0, 1.0)
+        if self.box_table is not None:
+            if index is None:
+                raise ValueError(
+                    "position boxes='semantic' needs each image's dataset index, and none reached the views: wrap "
+                    "the dataset with jointaug_plugins.indexed(dataset) (mmengine's datasets pass sample_idx "
+                    "themselves), or pass draw(index=...)"
+                )
+            box = self.box_table.lookup_batch(index) if batched else self.box_table.lookup(index)
+            if box is None and not position.coupled:
+                return  # warm-up: no boxes yet, crops land as torchvision places them
+        if batched:
+            u = torch.stack([torch.stack((d.top, d.left), -1) for d in drawn], 1).numpy()
+        else:
+            u = np.array([(d.top, d.left) for d in drawn], dtype=np.float64)
+        if position.coupled:
+            u = u.copy()
+            for a, b in self._crop_pairs:
+                u[..., b, :] = couple_placements(u[..., a, :], u[..., b, :], position.correlation)
+        if box is not None:
+            u = placement_fractions(u, position.alpha)
+            if batched and isinstance(box, torch.Tensor):
+                box = tuple(box.to(torch.float64).unbind(-1))
+        values = (
+            [torch.from_numpy(np.ascontiguousarray(u[:, r])).unbind(-1) for r in range(len(crops))]
+            if batched
+            else u.tolist()
+        )
+        for (v, s), d, (top, left) in zip(crops, drawn, values):
+            # Built directly rather than with dataclasses.replace: this runs for every crop of every image.
+            slices[v][s] = CropDraw(d.pair, d.joint, d.areas, d.aspects, top, left, d.fallback_whole, box)
 
     def draw_from_uniforms(
         self, u: Sequence[float] | torch.Tensor, epoch: int | None = None, index: Any = None
@@ -214,6 +280,8 @@ class DrawPlan:
         for e in self._single_entries:
             t = self.slots[e.view][e.slot]
             slices[e.view][e.slot] = draw_single(t, part(e.offset, t.single_uniforms), e.pair)
+        if self.position is not None and self._crops:
+            self._place(slices, batched, index)
         seeds = [_seed(part(self._seed_offset + 2 * v, 2), batched) for v in range(len(self.slots))]
         joint_kind = crop_joint if batched else tuple("crop" if c else "blur" for c in crop_joint)
         views = tuple(ViewDraw(tuple(view), seed) for view, seed in zip(slices, seeds))

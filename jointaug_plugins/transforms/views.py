@@ -46,24 +46,12 @@ class JointViews:
             its keys); or give the keys as keywords. Every entry point of this package takes the same keys,
             parsed by :meth:`JointOptions.parse <jointaug_plugins.JointOptions.parse>`:
 
-            * ``crop``, ``blur``, ``color`` (and the kind names of registered plugins): ``None`` (views draw
-              independently), a β (any finite real; 0 is the published JointX(0)), or a dict of options
-              (``beta``, ``margin``, ``sigma``, and per kind: ``factors`` for color, ``fallback`` for crop).
-              ``beta`` may be a schedule over epochs (see :class:`~jointaug_plugins.schedule.BetaSchedule`).
-              ``crop="published"`` is the reference code's JointCrop(0). The default, at every entry point, is
-              JointCrop(0) with blur and colour off; pass ``crop=None`` for views without a joint crop.
-            * ``pairs``: which views pair, as index pairs, each view in at most one pair; default: see
-              ``layout``.
-            * ``multicrop``: on a multi-crop layout, which pairs are joint (``"global"``, the default,
-              ``"local"`` or ``"both"``).
-            * ``crop_or_blur``: the paper's remedy for combining JointCrop and JointBlur (its appendix F):
-              probability in [0, 1] that a pair gets JointCrop, otherwise JointBlur. ``None``: both.
-            * ``seed``: ``None`` or an int >= 0; see :class:`~jointaug_plugins.rng.GeneratorSource`.
-            * ``reproducible``: draw image ``i`` of epoch ``e`` as a pure function of ``(seed, e, i)`` (needs
-              ``seed``); the index comes from :func:`~jointaug_plugins.indexed` (a dataset wrapper),
-              mmengine's ``sample_idx``, or ``draw(index=...)``; the epoch from
-              :func:`~jointaug_plugins.set_epoch` (or a trainer adapter). The views' other random transforms
-              (flips, ``RandomApply`` ...) run under per-view seeds from the same key, so they reproduce too.
+            ``crop``, ``blur``, ``color`` and plugin kinds (``None``, a β, ``"published"`` or a dict; default
+            JointCrop(0) alone), ``pairs``, ``multicrop``, ``crop_or_blur``, ``position`` (where crops land:
+            :mod:`jointaug_plugins.placement`), ``seed`` and ``reproducible`` (image ``i`` of epoch ``e`` drawn from
+            ``(seed, e, i)``; the index from :func:`~jointaug_plugins.indexed`, mmengine's ``sample_idx`` or
+            ``draw(index=...)``, the epoch from :func:`~jointaug_plugins.set_epoch`). Each key's values and meaning:
+            :data:`jointaug_plugins.options.OPTION_DOCS` (the README's option table).
         layout: How many views each group of ``view_transforms`` holds, in order: ``None`` (one group,
             views pair ``(0, 1), (2, 3) ...``), or e.g. ``[2, 6]`` for multi-crop (two globals, six locals),
             where pairs follow ``multicrop``. Sums to ``len(view_transforms)``.
@@ -112,7 +100,10 @@ class JointViews:
         # The one place that checks a pair's settings, when built, for every adapter.
         meant = self.options.meant_to_pair(self.layout)
         self.kinds_found = check_pairing(self.slots, self.specs, self.pairs, meant_to_pair=meant)
-        self.plan = DrawPlan(self.slots, self.pairs, self.specs, self.crop_or_blur)
+        self.position = self.options.position
+        self.plan = DrawPlan(self.slots, self.pairs, self.specs, self.crop_or_blur, self.position)
+        # Semantic boxes: this process's box table (shared with the DataLoader workers like the epoch), else None.
+        self.box_table = self.plan.box_table
         self.reproducible = self.options.reproducible
         # β schedules and reproducible draws need the epoch: the shared channel carries it into every worker.
         self.epoch_channel = epoch_channel() if self.plan.scheduled or self.reproducible else None
@@ -245,6 +236,12 @@ class JointViews:
         (flips, apply coins, a library's own random ops included) whatever the image size, and the global streams
         are left as they were. A draw made by hand without seeds runs on the global generators as they stand. Not
         safe against other threads drawing from the global generators meanwhile."""
+        if draw is None and self.box_table is not None and self.box_table.localizing:
+            # A semantic-box update is reading the training set: each view is the plain image (see localize).
+            from ..localize import localizing_views
+
+            plain = localizing_views(self, image)
+            return (plain, []) if records else plain
         draw = self.draw() if draw is None else draw
         made, made_records = self._run(image, draw, keep_records=records or self.draw_sink is not None)
         return (made, made_records) if records else made
