@@ -184,18 +184,28 @@ def couple_placements(first: np.ndarray, second: np.ndarray, correlation: float)
     """
     if correlation == 0.0:
         return second
-    from scipy.special import ndtr, ndtri
+    special = _special()
+    z1 = special.ndtri(np.clip(first, _EDGE, 1.0 - _EDGE))
+    z2 = special.ndtri(np.clip(second, _EDGE, 1.0 - _EDGE))
+    return special.ndtr(correlation * z1 + math.sqrt(max(0.0, 1.0 - correlation * correlation)) * z2)
 
-    z1 = ndtri(np.clip(first, _EDGE, 1.0 - _EDGE))
-    z2 = ndtri(np.clip(second, _EDGE, 1.0 - _EDGE))
-    return ndtr(correlation * z1 + math.sqrt(max(0.0, 1.0 - correlation * correlation)) * z2)
 
-
-def placement_fractions(u: np.ndarray, alpha: float) -> np.ndarray:
-    """The ``Beta(alpha, alpha)`` quantiles of uniforms ``u`` (``u`` itself at ``alpha = 1``): where each crop
-    lands between its box's edges, as a fraction in [0, 1]."""
+def placement_fractions(u: Any, alpha: float) -> Any:
+    """The ``Beta(alpha, alpha)`` quantiles of uniforms ``u`` (an array or a list; ``u`` itself at ``alpha = 1``):
+    where each crop lands between its box's edges, as a fraction in [0, 1]. An array otherwise."""
     if alpha == 1.0:
         return u
-    from scipy.special import betaincinv
+    return _special().betaincinv(alpha, alpha, u)
 
-    return betaincinv(alpha, alpha, u)
+
+def _special() -> Any:
+    """``scipy.special``, imported on first use (the import takes ~0.1 s; a draw asks for it every image)."""
+    global _SPECIAL
+    if _SPECIAL is None:
+        import scipy.special
+
+        _SPECIAL = scipy.special
+    return _SPECIAL
+
+
+_SPECIAL: Any = None

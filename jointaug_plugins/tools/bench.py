@@ -43,6 +43,12 @@ def interleaved(
 
 def interleaved_all(fns: list[Callable[[], Any]], rounds: int, bar: tqdm | None = None) -> list[float]:
     """Median seconds of each of ``fns`` over ``rounds`` rounds that run each once in turn, after one warm-up each."""
+    return [statistics.median(kept) for kept in interleaved_rounds(fns, rounds, bar)]
+
+
+def interleaved_rounds(fns: list[Callable[[], Any]], rounds: int, bar: tqdm | None = None) -> list[list[float]]:
+    """Seconds of each of ``fns`` in each of ``rounds`` rounds that run each once in turn, after one warm-up each:
+    per function, its list of ``rounds`` times."""
     for fn in fns:
         fn()
     times: list[list[float]] = [[] for _ in fns]
@@ -51,7 +57,7 @@ def interleaved_all(fns: list[Callable[[], Any]], rounds: int, bar: tqdm | None 
             kept.append(_timed(fn))
         if bar is not None:
             bar.update()
-    return [statistics.median(kept) for kept in times]
+    return times
 
 
 def _random_image(height: int, width: int, seed: int) -> Image.Image:
@@ -82,11 +88,13 @@ def overhead(rounds: int, calls: int, bar: tqdm | None) -> dict[str, float]:
         for _ in range(calls):
             placed(image)
 
-    base, ours, with_position = interleaved_all([two_torchvision, one_joint_pair, one_placed_pair], rounds, bar)
+    times = interleaved_rounds([two_torchvision, one_joint_pair, one_placed_pair], rounds, bar)
+    base, ours, with_position = (statistics.median(t) for t in times)
     return {
         "overhead_ratio": ours / base,
         "overhead_ratio_position": with_position / base,
-        "position_ratio": with_position / ours,
+        # The median of each round's ratio: a round runs both back to back, so the machine's slow drift cancels.
+        "position_ratio": statistics.median(p / j for j, p in zip(times[1], times[2])),
         "torchvision_pair_s": base / calls,
         "joint_pair_s": ours / calls,
     }

@@ -215,6 +215,15 @@ class DrawPlan:
             box = self.box_table.lookup_batch(index) if batched else self.box_table.lookup(index)
             if box is None and not position.coupled:
                 return  # warm-up: no boxes yet, crops land as torchvision places them
+        if not batched and not position.coupled and box is not None:
+            # The per-image path, kept lean (it runs in the data loader for every image): one quantile call.
+            flat = placement_fractions([x for d in drawn for x in (d.top, d.left)], position.alpha)
+            flat = flat.tolist() if isinstance(flat, np.ndarray) else flat
+            for k, ((v, s), d) in enumerate(zip(crops, drawn)):
+                slices[v][s] = CropDraw(
+                    d.pair, d.joint, d.areas, d.aspects, flat[2 * k], flat[2 * k + 1], d.fallback_whole, box
+                )
+            return
         if batched:
             u = torch.stack([torch.stack((d.top, d.left), -1) for d in drawn], 1).numpy()
         else:
