@@ -36,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
         ("sampler_us_per_pair", "batched sampler, us per pair (goal <= 5)", "{:.2f}"),
         ("tensor_speedup", "uint8 tensor path / PIL path (goal >= 1.3)", "{:.2f}"),
         ("gpu_batch_speedup", "batched CUDA path / PIL path (goal >= 50)", "{:.1f}"),
+        ("batched_joint_vs_kornia", "joint batched SimCLR recipe / kornia's own, seconds (goal <= 1.02)", "{:.3f}"),
+        ("batched_vs_per_image", "batched recipe images/s / per-image PIL path (this device)", "{:.2f}"),
         ("pipeline_ratio", "DataLoader images/s, joint / baseline, lowest case (goal >= 0.98)", "{:.3f}"),
         ("dali_joint_ratio", "DALI joint pair / DALI's own pair, seconds, CPU (goal <= 1.02)", "{:.3f}"),
         ("dali_full_decode_ratio", "the same, joint pair decoding whole images", "{:.3f}"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import torch
 from torchvision.transforms.v2 import functional as F
 
 from .._checks import check_range, check_real
@@ -14,8 +15,50 @@ from ..spec import JointSpec
 from .base import JointTransform
 
 FACTORS = ("brightness", "contrast", "saturation", "hue")
-_KERNELS = (F.adjust_brightness, F.adjust_contrast, F.adjust_saturation, F.adjust_hue)
 _NEUTRAL = (1.0, 1.0, 1.0, 0.0)
+
+
+def _bands(inpt: Any) -> int | None:
+    """The channel count of a tensor image other than 1 or 3 (multispectral), else ``None`` (torchvision's case)."""
+    if isinstance(inpt, torch.Tensor) and inpt.ndim >= 3 and inpt.shape[-3] not in (1, 3):
+        return inpt.shape[-3]
+    return None
+
+
+def _blend(image: torch.Tensor, other: torch.Tensor | float, ratio: float) -> torch.Tensor:
+    """``ratio * image + (1 - ratio) * other`` clamped to the dtype's range, as torchvision blends (integers: the
+    result truncated back to the input's dtype)."""
+    bound = 1.0 if image.is_floating_point() else float(torch.iinfo(image.dtype).max)
+    out = (image.float() * ratio + (1.0 - ratio) * other).clamp_(0.0, bound)
+    return out.to(image.dtype)
+
+
+def _brightness(inpt: Any, factor: float) -> Any:
+    # Any channel count: a blend with black, per band (torchvision's definition; it accepts only 1 or 3 channels).
+    return F.adjust_brightness(inpt, factor) if _bands(inpt) is None else _blend(inpt, 0.0, factor)
+
+
+def _contrast(inpt: Any, factor: float) -> Any:
+    # Any channel count: a blend with the image's mean over all bands and pixels (torchvision's gray mean for C = 1).
+    if _bands(inpt) is None:
+        return F.adjust_contrast(inpt, factor)
+    return _blend(inpt, inpt.float().mean(dim=(-3, -2, -1), keepdim=True), factor)
+
+
+def _rgb_only(kernel: Any, name: str) -> Any:
+    def adjust(inpt: Any, factor: float) -> Any:
+        bands = _bands(inpt)
+        if bands is not None:
+            raise ValueError(
+                f"JointColorJitter: {name} is defined for RGB images only, got an image with {bands} channels; "
+                f"set {name}=0 (brightness and contrast work on any number of channels)"
+            )
+        return kernel(inpt, factor)
+
+    return adjust
+
+
+_KERNELS = (_brightness, _contrast, _rgb_only(F.adjust_saturation, "saturation"), _rgb_only(F.adjust_hue, "hue"))
 
 
 def _order(u) -> tuple[int, int, int, int]:
@@ -49,6 +92,9 @@ class JointColorJitter(JointTransform):
         brightness, contrast, saturation: ``s >= 0`` for ``[max(0, 1 - s), 1 + s]`` or a ``(min, max)``
             pair with ``0 <= min <= max``; a joint ratio needs ``min > 0``.
         hue: ``h`` in ``[0, 0.5]`` for ``[-h, h]`` or a ``(min, max)`` pair in ``[-0.5, 0.5]``.
+
+    Brightness and contrast work on tensor images with any number of channels (multispectral bands; contrast blends
+    with the mean over all bands and pixels); saturation and hue need RGB and are refused on other channel counts.
 
     Joint option (``color=dict(...)``): ``factors``, the subset of the four that is drawn jointly
     (default: all that are set); the others are drawn independently per view.
