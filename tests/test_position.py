@@ -199,3 +199,11 @@ def test_position_round_trips_through_the_parser_and_needs_a_crop():
     options.require_effect()  # ContrastiveCrop alone is an effect: the config switches accept it
     with pytest.raises(ValueError, match="no view holds a crop it can place"):
         jointify([T.Compose([T.ToImage()])] * 2, crop=None, position={"alpha": 0.6})
+
+
+def test_verify_says_where_the_crops_land():
+    from jointaug_plugins.tools.verify_walk import describe
+
+    views = jointify([T.Compose([T.RandomResizedCrop(24)])] * 2, crop=0.0, position={"alpha": 0.6})
+    assert "crops placed by position (alpha=0.6)" in " ".join(describe(views).notes)
+    assert not any("position" in note for note in describe(jointify([T.Compose([T.RandomResizedCrop(24)])] * 2)).notes)

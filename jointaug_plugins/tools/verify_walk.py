@@ -152,6 +152,8 @@ def describe(transform: Any) -> Layout:
         pairs = [tuple(p) for p in coordinator.pairs]
         specs = dict(coordinator.specs)
         layout = Layout(len(views), pairs, crops, kinds, specs, coordinator.crop_or_blur, type(coordinator).__name__)
+        if coordinator.position is not None:
+            notes.append(f"crops placed by position ({coordinator.position.describe()}); the areas measured are not")
     else:
         pairs = consecutive_pairs(len(views))
         if len({(c.scale, c.ratio) for c in crops}) > 1 and pairs:
