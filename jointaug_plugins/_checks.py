@@ -6,6 +6,7 @@ bad configuration fails where the user wrote it instead of deep inside a trainin
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Sequence
 from numbers import Real
@@ -89,3 +90,10 @@ def check_choice(value: Any, name: str, choices: Sequence[str]) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
     return value
+
+
+def did_you_mean(word: Any, choices: Sequence[str]) -> str:
+    """``" (did you mean 'x'?)"`` for the choice closest to ``word`` (difflib, cutoff 0.6), else ``""``: the hint every
+    unknown-key error of the package gives."""
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -10,12 +10,11 @@ option reference is generated from :data:`OPTION_DOCS`.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._checks import check_choice, check_int, check_probability
+from ._checks import check_choice, check_int, check_probability, did_you_mean
 from .placement import Position
 from .spec import JointSpec, describe_specs, parse_specs
 
@@ -127,9 +126,7 @@ def option_keys(kinds: Sequence[str] | None = None) -> tuple[str, ...]:
 
 def unknown_option_message(key: Any, valid: Sequence[str]) -> str:
     """The message for an unknown key: the key, the closest valid key, the valid keys (one text for every door)."""
-    close = difflib.get_close_matches(str(key), list(valid), n=1, cutoff=0.6)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"unknown joint option {key!r}{hint}; valid options: {', '.join(valid)}"
+    return f"unknown joint option {key!r}{did_you_mean(key, valid)}; valid options: {', '.join(valid)}"
 
 
 def _check_pairs(value: Any) -> tuple[tuple[int, int], ...] | None:

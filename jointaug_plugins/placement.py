@@ -27,7 +27,6 @@ box, and :func:`jointaug_plugins.boxes.crop_box` turns them into pixels for the 
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import check_int, check_real
+from ._checks import check_int, check_real, did_you_mean
 
 __all__ = ["POSITION_KEYS", "Position", "couple_placements", "placement_fractions"]
 
@@ -109,8 +108,7 @@ class Position:
             )
         for key in value:
             if key not in POSITION_KEYS:
-                close = difflib.get_close_matches(str(key), list(POSITION_KEYS), n=1, cutoff=0.6)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                hint = did_you_mean(key, POSITION_KEYS)
                 raise ValueError(f"unknown {name} key {key!r}{hint}; valid keys: {', '.join(POSITION_KEYS)}")
         v = {**POSITION_KEYS, **dict(value)}
         alpha = check_real(v["alpha"], f"{name}: alpha")

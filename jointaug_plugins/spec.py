@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-from ._checks import check_real
+from ._checks import check_real, did_you_mean
 from .schedule import BetaSchedule
 
 DEFAULT_MARGIN = 0.1
@@ -109,8 +108,7 @@ class JointSpec:
             allowed = ("beta", "margin", "sigma", *extra_keys)
             unknown = sorted(str(k) for k in value if k not in allowed)
             if unknown:
-                close = difflib.get_close_matches(unknown[0], allowed, n=1, cutoff=0.6)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                hint = did_you_mean(unknown[0], allowed)
                 raise ValueError(
                     f"{name} has unknown option(s) {', '.join(unknown)}{hint}; valid keys: {', '.join(allowed)}"
                 )

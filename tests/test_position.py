@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 
+import helpers_images
 import numpy as np
 import pytest
 import torch
@@ -30,8 +31,8 @@ N = 1500  # image pairs per measured setting
 
 
 def coordinate_image(side: int = SIDE) -> Image.Image:
-    y, x = np.mgrid[0:side, 0:side]
-    return Image.fromarray(np.stack([x, y, np.zeros_like(x)], axis=-1).astype(np.uint8))
+    """A square coordinate image (red = column, green = row), the suite's own."""
+    return helpers_images.coordinate_image(side, side)
 
 
 def read_box(view: Image.Image) -> tuple[int, int, int, int]:

@@ -58,29 +58,22 @@ class SimCLRBatchViews(JointKorniaViews):
 
 
 class MoCoV2BatchViews(SimCLRBatchViews):
-    """MoCo v2's two views (lightly's ``MoCoV2Transform``): SimCLR's with crop 0.2-1 and jitter 0.4/0.4/0.4/0.1."""
+    """MoCo v2's two views (lightly's ``MoCoV2Transform``): SimCLR's with crop 0.2-1 and jitter 0.4/0.4/0.4/0.1; the
+    other arguments as :class:`SimCLRBatchViews`."""
 
     def __init__(
         self,
         input_size: int = 224,
-        cj_prob: float = 0.8,
-        cj_strength: float = 1.0,
         cj_bright: float = 0.4,
         cj_contrast: float = 0.4,
         cj_sat: float = 0.4,
         cj_hue: float = 0.1,
         min_scale: float = 0.2,
-        random_gray_scale: float = 0.2,
-        gaussian_blur: float = 0.5,
-        sigmas: Sequence[float] = (0.1, 2.0),
-        hf_prob: float = 0.5,
-        kernel_size: int | None = None,
-        normalize: Normalize = IMAGENET_NORMALIZE,
-        **options: Any,
+        **kwargs: Any,
     ) -> None:
         super().__init__(
-            input_size, cj_prob, cj_strength, cj_bright, cj_contrast, cj_sat, cj_hue, min_scale, random_gray_scale,
-            gaussian_blur, sigmas, hf_prob, kernel_size, normalize, **options,
+            input_size, cj_bright=cj_bright, cj_contrast=cj_contrast, cj_sat=cj_sat, cj_hue=cj_hue, min_scale=min_scale,
+            **kwargs,
         )  # fmt: skip
 
 

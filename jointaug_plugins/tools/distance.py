@@ -12,6 +12,7 @@ placement rule, so the comparison between them is much less noisy than the sprea
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Callable, Sequence
@@ -167,7 +168,7 @@ def correlation_sweep(
         raise ValueError(f"correlations must hold at least two distinct values in [-1, 1], got {list(correlations)}")
     placed = Position.parse({"alpha": alpha, "box": box})  # the checks, naming alpha or box, before any draw
     conditions: dict[str, Position | None] = {BASELINE: None}
-    conditions.update({_label(r): Position(placed.alpha, placed.box, correlation=r) for r in rhos})
+    conditions.update({_label(r): dataclasses.replace(placed, correlation=r) for r in rhos})
     total = len(conditions) * math.ceil(n / _CHUNK)
     bar = None if progress is None else progress(total=total, desc="centre distances", leave=False)
     values = {}
