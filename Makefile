@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-floor lint venv clean
+.PHONY: demo test test-floor lint typecheck docs venv clean
 
 venv: $(STAMP)
 
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	# mmcv-lite's sdist needs pkg_resources (gone in setuptools 81) and must build without isolation.
 	$(BIN)/python -m pip install -q "setuptools>=77,<81" wheel
 	$(BIN)/python -m pip install -q --no-build-isolation mmcv-lite==2.0.1
-	$(BIN)/python -m pip install -q -e '.[all,dev]' torch==2.14.1 torchvision==0.29.1
+	$(BIN)/python -m pip install -q -e '.[all,dev,docs]' torch==2.14.1 torchvision==0.29.1
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -24,7 +24,27 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m ruff check .
+	$(MAKE) typecheck
+	$(MAKE) docs
 	$(BIN)/python -m pytest -q
+
+MYPY_TREE := build/mypy-tree
+# Type checks (pyproject's [tool.mypy]). 1: the core, the folder jointaug_plugins/. 2: the adapters and the hydra
+# plugin under their installed names, through a tree of links placing adapters/ where the wheel puts it (mypy does not
+# run setuptools' editable-install finder), with the adapters' looser override.
+typecheck: $(STAMP)
+	$(BIN)/python -m mypy
+	rm -rf $(MYPY_TREE) && mkdir -p $(MYPY_TREE)/jointaug_plugins
+	for f in jointaug_plugins/*; do ln -s ../../../$$f $(MYPY_TREE)/jointaug_plugins/; done
+	ln -s ../../../adapters $(MYPY_TREE)/jointaug_plugins/adapters
+	ln -s ../../adapters/hydra_plugins $(MYPY_TREE)/hydra_plugins
+	MYPYPATH=$(MYPY_TREE) $(BIN)/python -m mypy --cache-dir build/mypy-cache-adapters -p jointaug_plugins.adapters -p hydra_plugins
+
+# The documentation site (Sphinx, Markdown pages under docs/pages), warnings as errors; the generated parts
+# (option tables, pictures, changelog) are written at the start of every build by docs/generate.py.
+docs: $(STAMP)
+	rm -rf build/site
+	$(BIN)/python -m sphinx -W --keep-going -E -q -c docs docs/pages build/site
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check .
@@ -51,4 +71,4 @@ test-floor: $(FLOOR_STAMP)
 	$(FLOOR_VENV)/bin/python -m pytest -q $(FLOOR_TESTS)
 
 clean:
-	rm -rf $(VENV) $(FLOOR_VENV) jointaug-demo .pytest_cache
+	rm -rf $(VENV) $(FLOOR_VENV) jointaug-demo .pytest_cache build/site docs/pages/generated

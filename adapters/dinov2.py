@@ -18,7 +18,8 @@ from typing import Any
 
 from torchvision import transforms
 
-from ..options import JointOptions
+from .._checks import argument_names, refuse_misnamed
+from ..options import JointOptions, option_keys
 from .dinov_common import JointDINOLayout
 
 logger = logging.getLogger("dinov2")
@@ -83,6 +84,8 @@ class DataAugmentationDINO:
         local_crops_size: int = 96,
         **options: Any,
     ) -> None:
+        # A misspelled upstream argument (global_crop_size) is a TypeError naming the argument, as Python's.
+        refuse_misnamed(type(self).__name__, options, argument_names(type(self).__init__), option_keys())
         joint_options = JointOptions.parse(options)
         self.global_crops_scale = global_crops_scale
         self.local_crops_scale = local_crops_scale

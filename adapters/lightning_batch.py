@@ -42,7 +42,7 @@ __all__ = ["IMAGE_KEYS", "JointBatchViews", "joint_options_of", "views_on_device
 #: The keys under which :func:`views_on_device` looks for the images of a mapping batch.
 IMAGE_KEYS = ("image", "images", "img", "inputs")
 
-_Views = Callable[[torch.Tensor], Sequence[torch.Tensor]]
+_Views = Callable[..., Sequence[torch.Tensor]]  # views(images) or, reproducible, views(images, indices=...)
 
 
 def joint_options_of(views: Any) -> JointOptions:
@@ -82,7 +82,7 @@ def _locate(batch: Any) -> tuple[Any, ...]:
             f"{keys or 'none'} with an (N, C, H, W) tensor (batch keys: {list(batch)}); pass where= the key"
         )
     if isinstance(batch, (list, tuple)):
-        found = [(i,) for i, item in enumerate(batch) if _is_images(item)]
+        found: list[tuple[int, ...]] = [(i,) for i, item in enumerate(batch) if _is_images(item)]
         lists = [
             (i, len(item))
             for i, item in enumerate(batch)
@@ -211,7 +211,8 @@ class JointBatchViews:
 
     def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
         """Lightning's hook, after the batch reached the device: the joint views while training."""
-        batch = super().on_after_batch_transfer(batch, dataloader_idx)
+        # A mixin: the LightningModule it is mixed into has the hook (Lightning's ModelHooks).
+        batch = super().on_after_batch_transfer(batch, dataloader_idx)  # type: ignore[misc]
         # Lightning raises when no trainer is attached; outside fit there is nothing to augment.
         trainer = getattr(self, "_trainer", None)
         if trainer is None or not trainer.training:

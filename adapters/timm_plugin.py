@@ -24,7 +24,7 @@ from typing import Any
 
 from torchvision.transforms import InterpolationMode
 
-from ..draw import CropDraw, Number
+from ..draw import CropDraw, Number, SliceDraw
 from ..hookspecs import hookimpl
 from ..transforms.crop import JointRandomResizedCrop, as_interpolation
 
@@ -81,7 +81,7 @@ class JointRandomResizedCropAndInterpolation(JointRandomResizedCrop):
         first, second = super().draw_pair_batch(other, spec, u[:, :-2], pair)
         return _with_interpolation(first, u[:, -2]), _with_interpolation(second, u[:, -1])
 
-    def params_from_draw(self, draw: CropDraw, size: tuple[int, int]) -> dict[str, Any]:
+    def params_from_draw(self, draw: SliceDraw, size: tuple[int, int]) -> dict[str, Any]:
         params = super().params_from_draw(draw, size)
         n = len(self.interpolations)
         params["interpolation"] = self.interpolations[min(int(float(getattr(draw, "interpolation", 0.0)) * n), n - 1)]

@@ -7,8 +7,9 @@ bad configuration fails where the user wrote it instead of deep inside a trainin
 from __future__ import annotations
 
 import difflib
+import inspect
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from numbers import Real
 from typing import Any
 
@@ -92,8 +93,39 @@ def check_choice(value: Any, name: str, choices: Sequence[str]) -> str:
     return value
 
 
-def did_you_mean(word: Any, choices: Sequence[str]) -> str:
+def did_you_mean(word: Any, choices: Iterable[str]) -> str:
     """``" (did you mean 'x'?)"`` for the choice closest to ``word`` (difflib, cutoff 0.6), else ``""``: the hint every
     unknown-key error of the package gives."""
     close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def refuse_misnamed(owner: str, keys: Iterable[str], names: Iterable[str], valid: Iterable[str]) -> None:
+    """Refuse, as Python refuses an unexpected keyword (``TypeError``, with a did-you-mean hint), a key of an entry
+    point's ``**options`` that is neither a joint option (``valid``) nor an argument of ``owner`` (``names``) but
+    closest to one of ``names``: a misspelled upstream argument (``global_crop_size``). Any other unknown key is left
+    to the options' parser, whose message is the one of every entry point.
+
+    Args:
+        owner: The class or function named in the error.
+        keys: The keys given (e.g. the ``**options`` dict).
+        names: The owner's own argument names.
+        valid: The joint option keys (``jointaug_plugins.options.option_keys()``).
+    """
+    names, valid = list(names), list(valid)
+    for key in keys:
+        if key in valid or key in names:
+            continue
+        hint = did_you_mean(key, names)
+        if hint and hint == did_you_mean(key, [*names, *valid]):
+            raise TypeError(f"{owner}: got an unexpected keyword argument {key!r}{hint}")
+
+
+def argument_names(*functions: Any) -> list[str]:
+    """The named parameters of ``functions`` (``self``, ``*args`` and ``**kwargs`` left out), in order, once each."""
+    found: dict[str, None] = {}
+    for function in functions:
+        for parameter in inspect.signature(function).parameters.values():
+            if parameter.name != "self" and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+                found[parameter.name] = None
+    return list(found)

@@ -17,7 +17,7 @@ from torchvision.ops import roi_align
 
 from ._checks import check_probability, check_size
 from .boxes import crop_boxes_batch
-from .draw import ImageDraw
+from .draw import CropDraw, ImageDraw, slice_of
 from .options import JointOptions
 from .transforms.crop import JointRandomResizedCrop
 from .transforms.views import JointViews
@@ -64,7 +64,8 @@ class JointResizedCropBatch(torch.nn.Module):
 
     def boxes(self, draw: ImageDraw, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Boxes ``(n, 2, 4)`` as ``(top, left, h, w)`` and area fractions ``(n, 2)`` of a batched draw."""
-        per_view = [crop_boxes_batch(view.slices[0], height, width, self.ratio) for view in draw.views]
+        crops = [slice_of(view.slices[0], CropDraw, "JointResizedCropBatch.boxes") for view in draw.views]
+        per_view = [crop_boxes_batch(crop, height, width, self.ratio) for crop in crops]
         return torch.stack([b for b, _ in per_view], dim=1), torch.stack([a for _, a in per_view], dim=1)
 
     def forward(self, images: torch.Tensor, return_boxes: bool = False):

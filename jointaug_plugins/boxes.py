@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import torch
 
 from ._checks import check_int, check_range
-from .draw import CropDraw
+from .draw import CropDraw, Number
 from .sampling import pair_from_uniforms, pairs_from_uniforms_batch
 from .spec import JointSpec
 
@@ -115,7 +115,7 @@ def fallback_box(height: int, width: int, ratio: tuple[float, float]) -> Box:
     return (height - h) // 2, (width - w) // 2, h, w
 
 
-def _offset_in_box(fraction: float, lo: float, hi: float, size: int, extent: int) -> int:
+def _offset_in_box(fraction: Number, lo: Number, hi: Number, size: int, extent: int) -> int:
     """ContrastiveCrop's offset on one axis: between the box edges ``lo``, ``hi`` (in [0, 1]) less half the crop,
     each clamped into the image, ``fraction`` of the way."""
     first = min(max(int(size * lo) - extent // 2, 0), size - extent)
@@ -123,7 +123,7 @@ def _offset_in_box(fraction: float, lo: float, hi: float, size: int, extent: int
     return first + int((last - first) * fraction)
 
 
-def crop_box(draw: CropDraw, height: int, width: int, ratio: tuple[float, float]) -> tuple[Box, float]:
+def crop_box(draw: CropDraw, height: int, width: int, ratio: tuple[float, float]) -> tuple[Box, Number]:
     """The box a crop draw gives on a ``height`` x ``width`` image, and its area fraction (the drawn one,
     or the fallback box's own when every attempt fails: the whole image if ``draw.fallback_whole``, else
     torchvision's centre crop). Placed as torchvision does, or in ``draw.box`` by ContrastiveCrop's rule."""
@@ -147,7 +147,7 @@ def crop_box(draw: CropDraw, height: int, width: int, ratio: tuple[float, float]
 
 
 def _offsets_in_box(
-    fraction: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, size: torch.Tensor, extent: torch.Tensor
+    fraction: Number, lo: torch.Tensor, hi: torch.Tensor, size: torch.Tensor, extent: torch.Tensor
 ) -> torch.Tensor:
     """Batched :func:`_offset_in_box` (float64 tensors holding integers; ``int()`` of a value >= 0 is a floor)."""
     room = size - extent
@@ -179,6 +179,11 @@ def crop_boxes_batch(
     ``height`` and ``width`` are one size for the whole batch (ints) or one per image (``(n,)`` tensors,
     as DALI reads them from each encoded image's header).
     """
+    if not isinstance(draw.areas, torch.Tensor) or not isinstance(draw.aspects, torch.Tensor):
+        raise TypeError(
+            "crop_boxes_batch needs a batched CropDraw (areas and aspects (n, attempts) tensors), got areas of type "
+            f"{type(draw.areas).__name__}; crop_box takes a single draw"
+        )
     n = draw.areas.shape[0]
     height = torch.as_tensor(height, dtype=torch.float64).expand(n)
     width = torch.as_tensor(width, dtype=torch.float64).expand(n)
@@ -238,12 +243,13 @@ def sample_crop_box_pairs(
     check_int(width, "width", 1)
     scale = check_range(scale, "scale", lower=0.0, upper=1.0, lower_open=True)
     ratio = check_range(ratio, "ratio", lower=0.0, lower_open=True)
+    draws: Sequence[CropDraw]
     if spec is None:
         u = torch.rand(n, 2, INDEPENDENT_UNIFORMS, generator=generator, dtype=torch.float64)
         draws = [independent_crop_draw_batch(u[:, v], scale, ratio) for v in range(2)]
     else:
         u = torch.rand(n, JOINT_UNIFORMS, generator=generator, dtype=torch.float64)
         draws = joint_crop_draws_batch(u, scale, ratio, spec)
-    boxes, areas = zip(*(crop_boxes_batch(d, height, width, ratio) for d in draws))
-    boxes, areas = torch.stack(boxes, dim=1), torch.stack(areas, dim=1)
+    per_view = [crop_boxes_batch(d, height, width, ratio) for d in draws]
+    boxes, areas = torch.stack([b for b, _ in per_view], dim=1), torch.stack([a for _, a in per_view], dim=1)
     return (boxes, areas) if return_areas else boxes

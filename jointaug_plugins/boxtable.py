@@ -78,7 +78,9 @@ class BoxTable:
     callback, the mmengine hook) write it (:meth:`set`).
     """
 
-    def __init__(self, shared: tuple[Any, Any] | None = None, directory: str | None = None) -> None:
+    def __init__(
+        self, shared: tuple[ctypes.c_int64, ctypes.c_int64] | None = None, directory: str | None = None
+    ) -> None:
         # Whether this process received the memory from the process that spawned it.
         self.inherited = shared is not None
         if shared is None:

@@ -23,7 +23,7 @@ import dataclasses
 from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
@@ -46,6 +46,18 @@ class SliceDraw:
     joint: Flag
 
 
+SliceT = TypeVar("SliceT", bound="SliceDraw")
+
+
+def slice_of(draw: SliceDraw, kind: type[SliceT], owner: str) -> SliceT:
+    """``draw`` as the slice class ``kind`` that ``owner`` (the name of a joint transform class or a function) takes;
+    a ``TypeError`` naming both if another kind of slice reached it. ``params_from_draw`` overrides take any
+    :class:`SliceDraw`, as the base class promises, and narrow with this."""
+    if not isinstance(draw, kind):
+        raise TypeError(f"{owner} needs a {kind.__name__} slice of the draw, got {type(draw).__name__}")
+    return draw
+
+
 @dataclass(frozen=True)
 class CropDraw(SliceDraw):
     """A random resized crop, size-free.
@@ -61,10 +73,12 @@ class CropDraw(SliceDraw):
             rule) instead of torchvision's centre crop with the aspect ratio clamped into ``ratio``.
         box: ``None`` (torchvision's placement), or the box ``(h0, w0, h1, w1)`` in [0, 1] the crop's position is
             drawn in (the ``position`` option: a fixed box, the whole image, or the image's semantic box).
+
+    Batched, ``areas`` and ``aspects`` are ``(n, attempts)`` tensors and every other number an ``(n,)`` tensor.
     """
 
-    areas: tuple[Number, ...]
-    aspects: tuple[Number, ...]
+    areas: tuple[Number, ...] | torch.Tensor
+    aspects: tuple[Number, ...] | torch.Tensor
     top: Number
     left: Number
     fallback_whole: Flag = False
@@ -82,9 +96,9 @@ class ScalarDraw(SliceDraw):
 @dataclass(frozen=True)
 class ColorDraw(SliceDraw):
     """Colour jitter: ``factors`` (brightness, contrast, saturation, hue; neutral where a factor is off)
-    and ``order``, the four operations' order (a permutation of 0-3)."""
+    and ``order``, the four operations' order (a permutation of 0-3). Batched: ``(n, 4)`` tensors."""
 
-    factors: tuple[Number, Number, Number, Number]
+    factors: tuple[Number, Number, Number, Number] | torch.Tensor
     order: tuple[int, int, int, int] | torch.Tensor
 
 
@@ -150,7 +164,7 @@ def unbatch(draw: ImageDraw) -> list[ImageDraw]:
             return tuple(item) if isinstance(item, list) else item
         if isinstance(value, tuple):
             return tuple(pick(v, i) for v in value)
-        if dataclasses.is_dataclass(value):
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):  # a draw instance, never its class
             fields = dataclasses.fields(value)
             return dataclasses.replace(value, **{f.name: pick(getattr(value, f.name), i) for f in fields})
         return value
@@ -229,7 +243,9 @@ class running_view:  # lower case: used like a function, `with running_view(acti
 
     __slots__ = ("active", "fork", "seed", "token")
 
-    def __init__(self, active: ActiveView, seed: int | None = None) -> None:
+    def __init__(self, active: ActiveView, seed: int | torch.Tensor | None = None) -> None:
+        if isinstance(seed, torch.Tensor):  # a batched draw's seeds: one view of one image runs from one seed
+            raise ValueError("a view is made from the draw of one image; split a batched draw with unbatch()")
         self.active = active
         self.seed = seed
 

@@ -82,10 +82,11 @@ def joint_replacement(transform: Any, specs: Mapping[str, JointSpec | None], als
     source = joint_source_of(joint) if joint is not None else None
     if source is None or (specs.get(source.kind) is None and source.kind not in also):
         return None
-    if specs.get(source.kind) is None:
+    spec = specs.get(source.kind)
+    if spec is None:
         return joint
     try:
-        source.check_spec(specs[source.kind], source.kind)
+        source.check_spec(spec, source.kind)
     except ValueError as err:
         raise ValueError(
             f"{source.kind} is switched on but {type(transform).__name__} cannot be drawn jointly with these "
@@ -134,7 +135,7 @@ def jointify(
     Args:
         transform: A list of per-view pipelines, or an object whose ``transforms`` holds them
             (lightly's ``MultiViewTransform``, a ``JointViews``).
-        options, **more: The joint options, as for :class:`JointViews` (``crop`` defaults to JointCrop(0),
+        options, ``**more``: The joint options, as for :class:`JointViews` (``crop`` defaults to JointCrop(0),
             like every entry point of this package). Without ``pairs`` and ``multicrop``, an input that is
             already joint (a multi-crop's) keeps its pairs; others pair views (0, 1), (2, 3) ...
         layout: The views per group (``[2, 6]`` for multi-crop), as for :class:`JointViews`; default the

@@ -20,7 +20,7 @@ Who runs it: the Lightning callback and the mmengine hook that the switches regi
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sized
 from typing import Any
 
 import torch
@@ -175,7 +175,7 @@ def _progress(loader: Iterable, show: bool) -> Iterable:
         from tqdm.auto import tqdm  # the `tools` extra; without it the pass runs without a bar
     except ImportError:
         return loader
-    total = len(loader) if hasattr(loader, "__len__") else None
+    total = len(loader) if isinstance(loader, Sized) else None
     return tqdm(loader, total=total, desc="[jointaug] semantic boxes", file=sys.stderr, leave=False)
 
 

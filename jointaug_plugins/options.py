@@ -276,12 +276,23 @@ class JointOptions:
         Explicit ``pairs`` win; on a multi-crop layout (:func:`is_multicrop_layout`) globals pair among
         themselves and/or locals among themselves as ``multicrop`` says (default ``"global"``: the one default
         policy); otherwise views pair consecutively, ``(0, 1), (2, 3), ...``.
+
+        Raises:
+            ValueError: ``multicrop`` on a layout that is not multi-crop, or a multi-crop layout on which it forms
+                no pair (``multicrop="local"`` with one local view).
         """
         layout = [check_int(n, "a view group's size", 0) for n in layout]
         if self.pairs is not None:
-            return [tuple(p) for p in self.pairs]
+            return [(a, b) for a, b in self.pairs]
         if is_multicrop_layout(layout):
-            return multicrop_pairs(layout[0], layout[1], self.multicrop or "global")
+            pairs = multicrop_pairs(layout[0], layout[1], self.multicrop or "global")
+            if not pairs:  # multicrop="local" on one local view: every door refuses it here, as solo-learn's does
+                raise ValueError(
+                    f"these {sum(layout)} view(s) form no joint pair (views per group: {list(layout)}, multicrop: "
+                    f"{self.multicrop!r}), so nothing would be joint: a local pair needs at least 2 local views; "
+                    "add local crops or use multicrop='global' or 'both'"
+                )
+            return pairs
         if self.multicrop is not None:
             raise ValueError(
                 f"multicrop={self.multicrop!r} needs a multi-crop layout, [n_global >= 2, n_local >= 1] views; these "

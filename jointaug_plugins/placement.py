@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -93,6 +93,16 @@ class Position:
     layer: str | None = None
     correlation: float | None = None
 
+    # The overloads tell a checker what the checks guarantee: None stays None, a mapping or a Position gives one.
+    @overload
+    @classmethod
+    def parse(cls, value: None, name: str = "position") -> None: ...
+    @overload
+    @classmethod
+    def parse(cls, value: Position | Mapping[str, Any], name: str = "position") -> Position: ...
+    @overload
+    @classmethod
+    def parse(cls, value: Any, name: str = "position") -> Position | None: ...
     @classmethod
     def parse(cls, value: Any, name: str = "position") -> Position | None:
         """The ``position`` option checked: ``None``, a ``Position``, or a mapping of :data:`POSITION_KEYS`.

@@ -186,8 +186,13 @@ class forked_global_rngs:  # lower case: used like a function, `with forked_glob
     """
 
     __slots__ = (
-        "_generators", "_numpy", "_numpy_gauss", "_numpy_view", "_python", "_torch"
+        "_generators", "_numpy", "_numpy_gauss", "_numpy_state", "_numpy_view", "_python", "_torch"
     )  # fmt: skip
+    # numpy's saved state: raw key bytes plus the cached Gaussian where a raw view exists, else get_state()'s value.
+    _numpy: bytes
+    _numpy_gauss: float | None
+    _numpy_state: dict[str, Any] | tuple[str, np.ndarray, int, int, float]
+    _numpy_view: memoryview | None
 
     def __init__(self, generators: frozenset[str] = GLOBAL_GENERATORS) -> None:
         self._generators = generators
@@ -227,7 +232,7 @@ class forked_global_rngs:  # lower case: used like a function, `with forked_glob
     def _save_numpy(self) -> None:
         view = self._numpy_view
         if view is None:
-            self._numpy = np.random.get_state()
+            self._numpy_state = np.random.get_state()
             return
         self._numpy = bytes(view)
         # No cheap reader of the Gaussian cache: a legacy normal draw returns the cached value without touching the
@@ -238,7 +243,7 @@ class forked_global_rngs:  # lower case: used like a function, `with forked_glob
     def _restore_numpy(self) -> None:
         view = self._numpy_view
         if view is None:
-            np.random.set_state(self._numpy)
+            np.random.set_state(self._numpy_state)
         elif self._numpy_gauss is None:
             # Leave no Gaussian cached: a legacy normal draw uses up a cached one (the key unchanged), or draws and
             # caches one, which a second draw uses up. Then the saved key.

@@ -206,18 +206,18 @@ def jc_cdf(t: torch.Tensor | float, beta: float, half: float, sigma: float | Non
     import numpy as np
     from scipy import stats
 
-    t = np.clip(np.asarray(t, dtype=np.float64), -half, half)
+    x = np.clip(np.asarray(t, dtype=np.float64), -half, half)
     if _is_uniform(beta, half, sigma):
-        return (t + half) / (2 * half)
+        return (x + half) / (2 * half)
     scale = jc_scale(beta, half, sigma)
     base = stats.truncnorm(-half / scale, half / scale, loc=0.0, scale=scale)
     if beta > 0:
-        return base.cdf(t)
+        return base.cdf(x)
     # t = L - t' for t' >= 0 and t = -L - t' for t' < 0: each half of t' is reflected outward.
     # P(T <= t) for t < 0 is P(-L - T' <= t) = P(T' >= -L - t) restricted to T' < 0.
-    neg = base.cdf(0.0) - base.cdf(-half - t)
-    pos = base.cdf(0.0) + (base.cdf(half) - base.cdf(half - t))
-    return np.where(t < 0, neg, pos)
+    neg = base.cdf(0.0) - base.cdf(-half - x)
+    pos = base.cdf(0.0) + (base.cdf(half) - base.cdf(half - x))
+    return np.where(x < 0, neg, pos)
 
 
 def independent_ratio_sf(r: float, lo: float, hi: float) -> float:

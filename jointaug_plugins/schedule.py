@@ -138,10 +138,13 @@ class BetaSchedule:
                 if epoch >= milestone:
                     beta = value
             return beta
-        fraction = min(epoch / self.epochs, 1.0)
+        end, epochs = self.end, self.epochs
+        if end is None or epochs is None:  # __post_init__ refuses this; a schedule built around it is broken
+            raise ValueError(f"a {self.shape} β schedule needs end and epochs, got end={end!r}, epochs={epochs!r}")
+        fraction = min(epoch / epochs, 1.0)
         if self.shape == "linear":
-            return self.start + (self.end - self.start) * fraction
-        return self.end + (self.start - self.end) * (1.0 + math.cos(math.pi * fraction)) / 2.0
+            return self.start + (end - self.start) * fraction
+        return end + (self.start - end) * (1.0 + math.cos(math.pi * fraction)) / 2.0
 
     def to_dict(self) -> dict[str, Any]:
         """The schedule as the dict a user writes (JSON-able)."""

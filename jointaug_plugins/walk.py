@@ -131,7 +131,8 @@ def find_instances(obj: Any, match: Callable[[Any], bool], max_depth: int = 10, 
         max_depth: Steps of attribute or container access followed, ``>= 0``.
         max_nodes: Objects visited at most, ``>= 1`` (a bound on pathological graphs).
     """
-    found, seen = [], set()
+    found: list[Any] = []
+    seen: set[int] = set()  # ids: the objects themselves may be unhashable
     queue = deque([(obj, 0)])
     while queue and len(seen) < max_nodes:
         item, depth = queue.popleft()

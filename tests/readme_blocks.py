@@ -1,6 +1,7 @@
-"""The README's code blocks, each with the marker that says how the test suite runs it.
+"""The code blocks of README.md and of every page of the documentation site (``docs/pages/**/*.md``), each with
+the marker that says how the test suite runs it.
 
-Every fenced block of README.md is preceded by an HTML comment ``<!-- readme-test: KIND [ARGS] -->``
+Every fenced block is preceded by an HTML comment ``<!-- readme-test: KIND [ARGS] -->``
 (invisible on GitHub). The tests select blocks by kind and run their text verbatim:
 
 * ``python [continues] [needs=NAME,...]``: executed; ``continues`` runs it in the namespace of the
@@ -19,7 +20,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+PAGES = ROOT / "docs" / "pages"
 _FENCE = re.compile(r"^```(\w*)\n(.*?)^```\s*$", re.M | re.S)
 _MARKER = re.compile(r"<!-- readme-test: ([\w-]+)([^>]*?)\s*-->\s*$")
 
@@ -32,13 +35,28 @@ class Block:
     text: str
     line: int
 
+    path: Path = README
+
     @property
     def name(self) -> str:
-        return f"README.md:{self.line}:{self.kind}"
+        return f"{self.path.relative_to(ROOT)}:{self.line}:{self.kind}"
 
 
-def blocks(path: Path = README) -> list[Block]:
-    """All fenced blocks of ``path``; a block without a marker right above it gets kind ``unmarked``."""
+def documents() -> list[Path]:
+    """README.md and the documentation pages (the generated ones are written at build time and hold no code)."""
+    return [README, *sorted(p for p in PAGES.rglob("*.md") if "generated" not in p.relative_to(PAGES).parts)]
+
+
+def page(name: str) -> str:
+    """The text of one documentation page, e.g. ``page("libraries/mmselfsup")``."""
+    return (PAGES / f"{name}.md").read_text()
+
+
+def blocks(path: Path | None = None) -> list[Block]:
+    """All fenced blocks of ``path`` (default: of every document); a block without a marker right above it gets
+    kind ``unmarked``."""
+    if path is None:
+        return [block for document in documents() for block in blocks(document)]
     source = path.read_text()
     found = []
     for match in _FENCE.finditer(source):
@@ -46,7 +64,7 @@ def blocks(path: Path = README) -> list[Block]:
         marker = _MARKER.search(before)
         kind, args = (marker.group(1), tuple(marker.group(2).split())) if marker else ("unmarked", ())
         line = source.count("\n", 0, match.start()) + 1
-        found.append(Block(kind, args, match.group(1), match.group(2), line))
+        found.append(Block(kind, args, match.group(1), match.group(2), line, path))
     return found
 
 

@@ -283,9 +283,15 @@ def test_mm_pipeline_that_still_makes_views_is_refused(library, tmp_path, image_
     from mm_runner import small_config, user_config
     from mmengine.runner import Runner
 
+    from jointaug_plugins.tools.verify import VerifyTargetError, resolve_target
+
     config = user_config(tmp_path, library, "simclr", _block(library, _VIEWS, pipeline=False))
-    with pytest.raises(ValueError, match=r"train pipeline has \['(Joint)?MultiView'\] too.*augmented twice"):
+    with pytest.raises(ValueError, match=r"train pipeline has \['(Joint)?MultiView'\] too.*augmented twice") as err:
         Runner.from_cfg(small_config(config, tmp_path / "work", image_folder, iters=1))
+    # jointaug verify builds through the same check: it stops with the Runner's message.
+    with pytest.raises(VerifyTargetError) as verified:
+        resolve_target(str(config))
+    assert str(verified.value) == f"ValueError: {err.value}"
 
 
 def test_mm_views_config_errors():

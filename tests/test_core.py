@@ -294,9 +294,43 @@ def test_blur_keeps_each_views_probability():
     applied = np.array([[r.params["apply"] for r in joint.apply(image, records=True)[1]] for _ in range(2000)])
     assert applied[:, 0].all()
     assert applied[:, 1].mean() == pytest.approx(0.1, abs=0.025)
-    never = JointViews([T.Compose([JointGaussianBlur(p=0.0)])] * 2, crop=None, blur=0.0, seed=0)
     image = _pil(size=(8, 8))
-    assert all(np.array_equal(np.asarray(v), np.asarray(image)) for v in never(image))
+    assert np.array_equal(np.asarray(JointGaussianBlur(p=0.0)(image)), np.asarray(image))
+
+
+def test_apply_probability_multiplies_the_wrappers_and_the_transforms_own_p():
+    from torchvision.transforms import v2
+
+    from jointaug_plugins.transforms.pairing import apply_probabilities
+
+    blur, color = JointGaussianBlur(p=0.4), JointColorJitter(0.4)
+    view = T.Compose([T.RandomApply([T.Compose([v2.RandomApply([blur], p=0.5)])], p=0.5), color])
+    found = apply_probabilities(view)
+    assert found[id(blur)] == pytest.approx(0.1) and found[id(color)] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("kind", "make"),
+    [
+        ("blur", lambda: JointGaussianBlur(p=0.0)),  # the transform's own p (lightly's gaussian_blur=0.0)
+        ("color", lambda: T.RandomApply([JointColorJitter(0.4)], p=0.0)),  # lightly's cj_prob=0.0
+        ("blur", lambda: T.RandomApply([T.Compose([JointGaussianBlur(p=1.0)])], p=0.0)),  # nested wrappers
+    ],
+)
+def test_a_kind_no_pair_applies_is_refused_as_if_no_view_held_it(kind, make):
+    views = [T.Compose([JointRandomResizedCrop(8), make()]) for _ in range(2)]
+    with pytest.raises(ValueError, match=rf"{kind} is switched on but no joint pair applies a {kind} transform"):
+        JointViews(views, crop=0.0, **{kind: 0.0})
+    JointViews(views, crop=0.0)  # with the kind off, the same views build
+
+
+def test_a_kind_applied_in_one_view_of_a_pair_only_has_no_effect_there():
+    views = [T.Compose([JointGaussianBlur(p=p)]) for p in (1.0, 0.0, 0.5, 0.5)]
+    with pytest.warns(UserWarning, match=r"blur has no effect on pair\(s\) \[\(0, 1\)\]"):
+        joint = JointViews(views, crop=None, blur=0.0, seed=0)
+    assert joint.pairs == [(0, 1), (2, 3)]
+    with pytest.raises(ValueError, match=r"no joint pair applies a blur.*\{0: \[1\.0\], 1: \[0\.0\]\}"):
+        JointViews(views[:2], crop=None, blur=0.0)
 
 
 def test_hue_is_coupled_by_difference_and_factors_by_ratio():

@@ -98,3 +98,42 @@ def test_pairs_are_joint_only_where_asked(mode):
     }
     assert abs(np.mean(global_r > 2) - expected["global"]) < 0.03
     assert abs(np.mean(local_r > 2) - expected["local"]) < 0.03
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: JointMultiCrop(32, 16, n_local=1, multicrop="local"),
+        lambda: DataAugmentationDINO((0.4, 1.0), (0.05, 0.4), 1, multicrop="local"),
+        lambda: JointOptions.parse(multicrop="local").pairs_for([2, 1]),
+    ],
+    ids=["JointMultiCrop", "DataAugmentationDINO", "pairs_for"],
+)
+def test_local_pairs_on_a_single_local_crop_are_an_error_not_a_warning(make):
+    with pytest.raises(ValueError, match=r"these 3 view\(s\) form no joint pair \(views per group: \[2, 1\]"):
+        make()
+    # With two locals the same mode pairs them; with one, "both" keeps the global pair.
+    assert JointMultiCrop(32, 16, n_local=2, multicrop="local").pairs == [(2, 3)]
+    with pytest.warns(UserWarning, match=r"view\(s\) \[2\] of 3 are in no pair"):
+        assert JointMultiCrop(32, 16, n_local=1, multicrop="both").pairs == [(0, 1)]
+
+
+def test_color_pairs_the_colour_jitter_of_every_view():
+    # Its jitter is the core's JointColorJitter (torchvision's arguments), so color=... pairs it as on the drop-ins.
+    transform = JointMultiCrop(32, 16, n_local=2, crop=None, color=0.0, multicrop="both", seed=0)
+    brightness = []  # per view, the drawn brightness factor (in [0.6, 1.4]), whether or not RandomApply applies it
+    for _ in range(2000):
+        draw = transform.draw()
+        brightness.append([next(s.factors[0] for s in v.slices if type(s).__name__ == "ColorDraw") for v in draw.views])
+    b = np.asarray(brightness)
+    joint, independent = joint_ratio_sf(2, 0.6, 1.4, JointSpec(0.0)), independent_ratio_sf(2, 0.6, 1.4)
+    assert joint - independent > 0.04  # the test can tell the two apart
+    for first, second in [(0, 1), (2, 3)]:
+        assert abs(np.mean(b[:, second] / b[:, first] > 2) - joint) < 0.02
+
+
+def test_a_misspelled_argument_is_a_type_error_naming_the_argument():
+    with pytest.raises(TypeError, match=r"JointMultiCrop: got an unexpected keyword argument 'n_locals' \(did you"):
+        JointMultiCrop(n_locals=2)
+    with pytest.raises(TypeError, match=r"DataAugmentationDINO: .* 'local_crop_number' \(did you mean 'local_crops_n"):
+        DataAugmentationDINO((0.4, 1.0), (0.05, 0.4), 2, local_crop_number=2)

@@ -61,6 +61,16 @@ def test_joint_options_are_the_one_option_set(name):
     assert not torch.equal(made[0][0], made[2][0])
 
 
+@pytest.mark.parametrize("name", MODULES)
+def test_a_misspelled_upstream_argument_is_a_type_error_and_one_local_crop_forms_no_local_pair(name):
+    make = MODULES[name].DataAugmentationDINO
+    with pytest.raises(TypeError, match=r"got an unexpected keyword argument 'global_crop_size' \(did you mean 'glob"):
+        make(GLOBAL, LOCAL, 2, global_crop_size=32)
+    with pytest.raises(ValueError, match=r"these 3 view\(s\) form no joint pair .*multicrop: 'local'"):
+        make(GLOBAL, LOCAL, 1, 32, 16, multicrop="local")
+    assert make(GLOBAL, LOCAL, 2, 32, 16, multicrop="local").joint.views().pairs == [(2, 3)]
+
+
 def test_dinov3_options_keep_upstreams_outputs():
     out = dinov3.DataAugmentationDINO(GLOBAL, LOCAL, 4, gram_teacher_crops_size=256, seed=0)(coordinate_image())
     assert [tuple(c.shape) for c in out["gram_teacher_crops"]] == [(3, 256, 256)] * 2

@@ -239,6 +239,27 @@ def test_clear_errors():
         JointKorniaViews([lambda x: x] * 2)
 
 
+@pytest.mark.parametrize("op", ["RandomResizedCrop", "ColorJiggle"])
+def test_same_on_batch_is_refused_on_every_op_the_crop_included(op):
+    if op == "RandomResizedCrop":
+        view = K.AugmentationSequential(K.RandomResizedCrop((8, 8), same_on_batch=True))
+    else:
+        jitter = K.ColorJiggle(0.4, 0.4, 0.4, 0.1, same_on_batch=True)
+        view = K.AugmentationSequential(K.RandomResizedCrop((8, 8)), jitter)
+    with pytest.raises(ValueError, match=rf"{op}\(same_on_batch=True\) would give every image one draw"):
+        JointKorniaViews([view, view], crop=0.0)
+
+
+@pytest.mark.parametrize("kind", ["color", "blur"])
+def test_a_kornia_op_applied_with_p_0_cannot_be_switched_on(kind):
+    ops = {"color": K.ColorJiggle(0.4, 0.4, 0.4, 0.1, p=0.0), "blur": K.RandomGaussianBlur((3, 3), (0.1, 2.0), p=0.0)}
+    op = ops[kind]
+    view = K.AugmentationSequential(K.RandomResizedCrop((8, 8)), op)
+    with pytest.raises(ValueError, match=rf"{kind} is switched on but no joint pair applies a {kind} transform"):
+        JointKorniaViews([view, view], crop=0.0, **{kind: 0.0})
+    JointKorniaViews([view, view], crop=0.0)(_images(2))  # with the kind off, the op runs as kornia's
+
+
 def test_bench_suite_is_a_plugin_hook():
     from jointaug_plugins.adapters.kornia import bench
     from jointaug_plugins.registry import bench_suites, register_plugin
@@ -247,3 +268,27 @@ def test_bench_suite_is_a_plugin_hook():
     assert bench_suites()["kornia"] is bench.kornia_figures
     per_image = bench.per_image_simclr(16)
     assert per_image.specs["crop"] is not None and len(per_image.slots[0]) == 1  # the crop became joint
+
+
+@pytest.mark.parametrize(
+    ("recipe", "wrong", "right"),
+    [
+        ("SimCLRBatchViews", "input_sze", "input_size"),
+        ("MoCoV2BatchViews", "input_sze", "input_size"),  # its arguments reach SimCLRBatchViews' check
+        ("BYOLBatchViews", "gausian_blur", "gaussian_blur"),
+        ("DINOBatchViews", "n_local_view", "n_local_views"),
+    ],
+)
+def test_a_misspelled_recipe_argument_is_a_type_error_and_a_misspelled_option_the_one_message(recipe, wrong, right):
+    from jointaug_plugins.adapters import kornia as adapter
+    from jointaug_plugins.options import JointOptions, UnknownOptionError
+
+    make = getattr(adapter, recipe)
+    expected = rf"{recipe}: got an unexpected keyword argument '{wrong}' \(did you mean '{right}'\?\)"
+    with pytest.raises(TypeError, match=expected):
+        make(**{wrong: 1})
+    with pytest.raises(UnknownOptionError) as one:
+        JointOptions.parse(blurr=0.0)
+    with pytest.raises(UnknownOptionError) as err:
+        make(blurr=0.0)
+    assert str(err.value) == str(one.value)

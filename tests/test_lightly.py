@@ -298,8 +298,10 @@ SWAPPED = {
 
 @pytest.mark.parametrize(("ours", "theirs"), RECIPES, ids=lambda c: c.__name__)
 def test_recipe_views_are_lightlys_with_joint_transforms_swapped_in(ours, theirs):
-    joint = ours(crop=0.0, blur=0.0, color=0.0, seed=0)
-    base = theirs()
+    # lightly's MoCo v1 never blurs (gaussian_blur=0.0), where blur=0.0 is refused: give it a blur to see every swap.
+    lightly_args = {"gaussian_blur": 0.5} if theirs is LT.MoCoV1Transform else {}
+    joint = ours(**lightly_args, crop=0.0, blur=0.0, color=0.0, seed=0)
+    base = theirs(**lightly_args)
     assert isinstance(joint, MultiViewTransform) and len(joint.transforms) == len(base.transforms)
     for mine, original in zip(joint.transforms, base.transforms):
         assert type(mine) is type(original)
@@ -629,3 +631,16 @@ def test_pickled_transform_reproduces_with_its_seed():
     restored = pickle.loads(pickle.dumps(transform))
     first = [r.params for r in transform.apply(image, records=True)[1]]
     assert first == [r.params for r in restored.apply(image, records=True)[1]]
+
+
+@pytest.mark.parametrize(
+    ("make", "kind"),
+    [
+        (lambda: adapter.JointMoCoV1Transform(blur=0.0), "blur"),  # lightly's MoCo v1: gaussian_blur=0.0
+        (lambda: JointSimCLRTransform(input_size=SIZE, gaussian_blur=0.0, blur=0.0), "blur"),
+        (lambda: JointSimCLRTransform(input_size=SIZE, cj_prob=0.0, color=0.0), "color"),  # RandomApply(p=0)
+    ],
+)
+def test_a_kind_the_recipe_applies_with_probability_0_is_refused(make, kind):
+    with pytest.raises(ValueError, match=rf"{kind} is switched on but no joint pair applies a {kind} transform"):
+        make()

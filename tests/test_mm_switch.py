@@ -1,4 +1,4 @@
-"""The mmselfsup / mmpretrain switch: the README's one line at the end of configs based on the libraries'
+"""The mmselfsup / mmpretrain switch: the docs' one line at the end of configs based on the libraries'
 shipped files, built by mmengine's own Runner (the training itself: ``test_readme.py``); every mistake of the
 README's mm table stops ``jointaug verify`` and the Runner with the same error."""
 
@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 from images import make_image, write_image_folder
-from readme_blocks import README, of_kind
+from readme_blocks import of_kind, page
 
 pytest.importorskip("mmengine")
 
@@ -29,7 +29,7 @@ LINE = "custom_imports = dict(imports=['jointaug_plugins.adapters.{lib}'], allow
 def switch_block(library: str) -> str:
     """The README's block for ``library``, verbatim."""
     found = of_kind("mm-config", library, exact=True)
-    assert len(found) == 1, f"README must hold exactly one mm-config block for {library}"
+    assert len(found) == 1, f"the docs must hold exactly one mm-config block for {library}"
     return found[0].text
 
 
@@ -176,7 +176,7 @@ def test_bad_switch_values_stop_the_runner_with_the_key_named(switch, error, tmp
         _runner(user_config(tmp_path, "mmselfsup", "simclr", body), tmp_path, data_root)
 
 
-# --- the README's mm mistakes: verify and training agree --------------------------------------------------------
+# --- the docs' mm mistakes: verify and training agree --------------------------------------------------------
 
 _PIPELINE = (
     "train_dataloader = dict(dataset=dict(pipeline=[dict(type='LoadImageFromFile'),\n"
@@ -185,7 +185,7 @@ _PIPELINE = (
 _CROP = "dict(type='RandomResizedCrop', size=224, backend='pillow'{more})"
 _MULTIVIEW = "dict(type='MultiView', num_views={n}, transforms={views})"
 SELFSUP, PRETRAIN = LINE.format(lib="mmselfsup"), LINE.format(lib="mmpretrain")
-#: Each row of the README's mm mistakes table (its first cell, verbatim) -> (library, config body).
+#: Each row of the docs' mm mistakes table (its first cell, verbatim) -> (library, config body).
 MISTAKES = {
     "`jointaug = dict(crop=0.0, blurr=0.0)`": ("mmselfsup", SELFSUP + "jointaug = dict(crop=0.0, blurr=0.0)\n"),
     "`jointaug = dict(crop=None)`": ("mmselfsup", SELFSUP + "jointaug = dict(crop=None)\n"),
@@ -225,9 +225,8 @@ UNSEEN = (
 
 
 def _readme_mistakes() -> dict[str, str]:
-    """The mm mistakes table of README.md: first cell -> second cell."""
-    text = README.read_text()
-    section = text[text.index("\n## mmselfsup\n") : text.index("\n## mmpretrain\n")]
+    """The mm mistakes table of the mmselfsup page: first cell -> second cell."""
+    section = page("libraries/mmselfsup")
     table = section[section.index("| mistake |") :].split("\n\n", 1)[0].splitlines()[2:]
     return {cells[0]: cells[1] for cells in (row.strip("| ").split(" | ", 1) for row in table)}
 
@@ -276,8 +275,8 @@ def test_every_readme_mistake_is_tested():
 
 @pytest.mark.parametrize("row", list(MISTAKES))
 def test_verify_stops_on_each_readme_mistake_with_the_error_training_stops_with(row, tmp_path):
-    """Each README mistake through ``jointaug verify``'s resolver and through the Runner (``tools/train.py``'s
-    way, the config as it is): the same error, type and message, or the same warning; the README's cell says it."""
+    """Each docs' mistake through ``jointaug verify``'s resolver and through the Runner (``tools/train.py``'s
+    way, the config as it is): the same error, type and message, or the same warning; the docs' cell says it."""
     library = MISTAKES[row][0]
     pytest.importorskip("mmselfsup" if library == "base" else library)
     from jointaug_plugins.tools.verify import VerifyTargetError, resolve_target
@@ -324,7 +323,7 @@ print(json.dumps(out))
 
 @pytest.mark.slow
 def test_the_mistakes_training_cannot_see_train_independent_views(tmp_path, data_root):
-    """What the README says of the rows verify alone catches: in a fresh training process (as ``tools/train.py``)
+    """What the docs say of the rows verify alone catches: in a fresh training process (as ``tools/train.py``)
     nothing of this package is imported and the library's own MultiView trains."""
     pytest.importorskip("mmpretrain")
     configs = {

@@ -158,7 +158,7 @@ def test_multicrop_two_pipelines_pairs_globals_and_locals():
             type="JointMultiView",
             num_views=[2, 6],
             transforms=[global_view, local_view],
-            jointaug=dict(crop=0.0, multicrop="local"),
+            jointaug=dict(crop=0.0, multicrop="local", seed=0),  # seeded: the same 1500 draws every run,
         ),
     )
     out = transform.transform(_results())

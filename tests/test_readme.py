@@ -1,4 +1,4 @@
-"""Every code block of README.md runs here, verbatim (see ``readme_blocks`` for the markers).
+"""Every code block of README.md and of the documentation pages runs here, verbatim (markers: ``readme_blocks``).
 
 Python blocks run in a fresh interpreter per chain (a block and the ``continues`` blocks after it), in
 a folder holding ``images/`` (generated photographs-like images), so a plugin a block registers or a
@@ -31,9 +31,10 @@ PROVIDED = {"image": "from glob import glob\nfrom PIL import Image\n" + _OPEN_FI
 
 def test_every_block_has_a_known_marker():
     found = blocks()
-    assert found, "README.md has no code blocks?"
+    assert found, "README.md and docs/pages have no code blocks?"
+    assert any(b.path.name == "README.md" for b in found) and any(b.path.name != "README.md" for b in found)
     bad = [f"{b.name} ({b.lang})" for b in found if b.kind not in KINDS]
-    assert not bad, f"README blocks without a readme-test marker: {bad}"
+    assert not bad, f"code blocks without a readme-test marker: {bad}"
     assert all(len(b.args) > 0 for b in found if b.kind == "skip"), "a skip marker must give its reason"
 
 
@@ -42,7 +43,8 @@ def _chains() -> list[list[Block]]:
     for block in blocks():
         if block.kind != "python":
             continue
-        if "continues" in block.args and chains:
+        if "continues" in block.args:
+            assert chains and chains[-1][0].path == block.path, f"{block.name} continues no block of its page"
             chains[-1].append(block)
         else:
             chains.append([block])
@@ -82,14 +84,17 @@ def _env() -> dict[str, str]:
 
 
 @pytest.mark.parametrize("block", of_kind("shell"), ids=lambda b: b.name)
-def test_shell_blocks_run_verbatim(block):
+def test_shell_blocks_run_verbatim(block, tmp_path):
+    """Run where a user of the checkout would (its ``configs/`` at hand), in a scratch folder, so files the
+    commands write land there."""
+    (tmp_path / "configs").symlink_to(ROOT / "configs")
     for line in block.text.strip().splitlines():
         command = shlex.split(line, comments=True)
         if not command:
             continue
         if command[0] == "jointaug" and "verify" in command and any(p.endswith(".py") for p in command):
             pytest.importorskip("mmengine")
-        done = subprocess.run(command, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=600)
+        done = subprocess.run(command, cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, f"{block.name}: {line}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
 
 
@@ -106,6 +111,19 @@ def test_make_targets_exist_and_demo_runs(block, tmp_path):
             done = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=600)
             assert done.returncode == 0, done.stderr[-3000:]
             assert len(list((tmp_path / "demo").glob("*.png"))) >= 3
+            _assert_readme_picture_is_the_demos(tmp_path / "demo")
+
+
+def _assert_readme_picture_is_the_demos(demo: Path) -> None:
+    """The README shows ``make demo``'s ratio density (seeded, so the same picture up to font rendering)."""
+    import numpy as np
+    from PIL import Image
+
+    (name,) = re.findall(r"!\[[^\]]*\]\(docs/([^)]+\.png)\)", README.read_text())
+    shown = np.asarray(Image.open(ROOT / "docs" / name).convert("RGB"), dtype=np.float64)
+    made = np.asarray(Image.open(demo / name).convert("RGB"), dtype=np.float64)
+    assert shown.shape == made.shape, f"docs/{name} is not the picture make demo writes: regenerate it"
+    assert np.abs(shown - made).mean() < 2.0, f"docs/{name} differs from make demo's {name}: regenerate it"
 
 
 @pytest.mark.slow
@@ -130,4 +148,38 @@ def test_mm_config_blocks_train_verbatim(block, method, tmp_path):
     assert "JointEpochHook" in hooks and (method != "simsiam" or "SimSiamHook" in hooks)
     table = log.split("Hooks will be executed in the following order:", 1)[1].split(" - mmengine - ", 1)[0]
     assert "JointEpochHook" in table  # in mmengine's own hook table
+    assert "[jointaug] joint views on (crop β=0), pairs [(0, 1)]" in log
+
+
+#: The mm-config blocks with a second argument, each run by the test named here (verbatim, from the docs).
+CLAIMED_MM_BLOCKS = {
+    "schedule": "test_mm_switch.py",
+    "position": "test_mm_switch.py",
+    "preprocessor": "test_batch_routes.py",
+    "drawlog": "test_readme.py",
+}
+
+
+def test_every_mm_block_is_run_by_a_test():
+    for block in of_kind("mm-config"):
+        assert len(block.args) == 1 or block.args[1] in CLAIMED_MM_BLOCKS, f"{block.name}: no test runs it"
+        if len(block.args) > 1:
+            assert f'"{block.args[1]}"' in (ROOT / "tests" / CLAIMED_MM_BLOCKS[block.args[1]]).read_text()
+
+
+@pytest.mark.slow
+def test_mm_drawlog_block_trains_verbatim(tmp_path):
+    """The Measuring page's draw-log block pasted under mmselfsup's SimCLR config: the switch and the hook both
+    run, and the hook's summary reaches the message hub."""
+    import math
+
+    pytest.importorskip("mmselfsup")
+    from mm_runner import train_block
+
+    (block,) = of_kind("mm-config", "mmselfsup", "drawlog", exact=True)
+    data_root = write_image_folder(tmp_path / "images", 8, size=(48, 64))
+    runner, losses, log = train_block(tmp_path, "mmselfsup", "simclr", block.text, data_root)
+    assert len(losses) == 2 and all(math.isfinite(loss) for loss in losses)
+    hooks = [type(h).__name__ for h in runner.hooks]
+    assert "JointDrawLoggerHook" in hooks and "JointEpochHook" in hooks
     assert "[jointaug] joint views on (crop β=0), pairs [(0, 1)]" in log

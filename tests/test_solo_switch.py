@@ -463,10 +463,10 @@ def test_readme_mistakes_stop_verify_as_they_stop_training(tmp_path, monkeypatch
     """Each mistake of the README's solo-learn list, through ``jointaug verify`` and through the training entry
     (the hydra job callback, main_pretrain's builders, the Lightning guard): the same error type and message,
     or no error and the same warnings and pairs."""
-    from readme_blocks import README
+    from readme_blocks import page
 
-    section = README.read_text().split("\n## solo-learn\n", 1)[1].split("\n## ", 1)[0]
-    assert _squashed(quoted) in _squashed(section), f"the README's solo-learn mistakes no longer quote {quoted!r}"
+    section = page("libraries/solo-learn")
+    assert _squashed(quoted) in _squashed(section), f"the solo-learn page's mistakes no longer quote {quoted!r}"
     if recipe.get("data_format") == "dali":
         pytest.importorskip("nvidia.dali")
     path = write_recipe(tmp_path, **recipe)

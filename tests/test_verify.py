@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 import textwrap
@@ -23,6 +24,8 @@ from jointaug_plugins.cli import main
 from jointaug_plugins.registry import plugin_manager
 from jointaug_plugins.tools.verify import VerifyTarget, VerifyTargetError, resolve_target, verify
 from jointaug_plugins.tools.verify_probe import as_gray, coordinate_image, design_probe, estimate_cycles, profiles
+from jointaug_plugins.tools.verify_report import NOTE_KEYS, kinds_off, report_lines
+from jointaug_plugins.tools.verify_stats import NOT_MEASURED
 from jointaug_plugins.tools.verify_walk import describe
 
 NORM = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
@@ -145,6 +148,89 @@ def test_harder_joint_views_and_table(tmp_path, capsys):
     assert "joint coordinator found: JointViews" in out and "(β=-2)" in out
     row = next(line for line in out.splitlines() if line.strip().startswith("0,1") and " crop " in line)
     assert row.rstrip().endswith("joint")
+
+
+# The text report: only the kinds switched on, each note once ---------------------------------------------------
+
+MULTICROP_MODULE = """
+from jointaug_plugins import JointMultiCrop
+
+def dino_both():
+    # DINO's layout [2, 4]: joint crops and blurs among the globals and among the locals; colour stays independent.
+    return JointMultiCrop(48, 24, 4, crop=0.0, blur=0.0, multicrop="both")
+"""
+
+
+def _notes(lines: list[str]) -> dict[str, str]:
+    """The numbered notes of a text report: ``{"1": "blur: ...", ...}``."""
+    return dict(m.groups() for m in (re.match(r"^  \[(\d+)\] (.*)$", line) for line in lines) if m)
+
+
+def test_multicrop_report_states_each_caveat_once(tmp_path, monkeypatch, capsys):
+    (tmp_path / "mc_views.py").write_text(MULTICROP_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "mc_views", raising=False)
+    assert main(["verify", "mc_views:dino_both", "--json", "--n", "60", "--workers", "2"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    # The JSON keeps every entry: crop, blur and colour of each of the three pairs, colour listed though off.
+    assert report["switched_on"] == ["blur", "crop"]
+    assert [(tuple(p["views"]), p["kind"]) for p in report["pairs"]] == [
+        (pair, kind) for pair in ((0, 1), (2, 3), (4, 5)) for kind in ("crop", "blur", "color")
+    ]
+    assert all(p["verdict"] == "not measured" and p["reason"] for p in report["pairs"] if p["kind"] != "crop")
+    lines = report_lines(report)
+    text = "\n".join(lines)
+    rows = [line.split() for line in lines if re.match(r"^  \d+,\d+ ", line)]
+    assert [(row[0], row[1]) for row in rows] == [(f"{i},{i + 1}", k) for i in (0, 2, 4) for k in ("crop", "blur")]
+    # Each distinct sentence of the shown entries is printed once, whatever the number of pairs citing it.
+    sentences = {p[key] for p in report["pairs"] if p["kind"] != "color" for key in NOTE_KEYS if p.get(key)}
+    assert NOT_MEASURED["blur"] in sentences
+    assert all(text.count(sentence) == 1 for sentence in sentences), text
+    assert NOT_MEASURED["color"] not in text and "color" not in {row[1] for row in rows}
+    # The blur rows cite the one blur note by its number.
+    notes = _notes(lines)
+    (blur,) = [number for number, note in notes.items() if note == f"blur: {NOT_MEASURED['blur']}"]
+    assert all(row[-1] == f"[{blur}]" for row in rows if row[1] == "blur"), rows
+    assert len(notes) == len(sentences)
+    off = [line for line in lines if "off in this pipeline" in line]
+    assert off == ["  color: off in this pipeline (not drawn jointly)"], off
+
+
+def test_crop_only_report_has_one_line_for_blur_and_color(tmp_path, capsys):
+    """JointCrop only, on views that also blur and jitter colour: no blur / colour rows, one line saying they are
+    off; the JSON still lists them."""
+    target = f"{_views_module(tmp_path, size=48)}:joint"
+    assert main(["verify", target, "--n", "150", "--workers", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = [line.split() for line in lines if re.match(r"^  \d+,\d+ ", line)]
+    assert [row[:2] for row in rows] == [["0,1", "crop"]], lines
+    assert not any("not measured" in line for line in lines), lines
+    assert [line for line in lines if "off in this pipeline" in line] == [
+        "  blur, color: off in this pipeline (not drawn jointly)"
+    ]
+    assert not any(text in line for line in lines for text in NOT_MEASURED.values())
+
+
+def test_report_lines_number_shared_notes_and_name_an_off_crop():
+    """Without a coordinator every kind is off, the crop too (its rows are measured all the same); two pairs with
+    the same reason cite one note, a pair with its own reason another."""
+    shared, own = "cannot tell: too few pairs", "cannot tell: none read"
+    base = {"kind": "crop", "measured": None, "stderr": None, "expected_joint": 0.36, "expected_independent": 0.2}
+    pairs = [
+        {**base, "views": [0, 1], "verdict": "not measured", "reason": shared, "beta": 0.0},
+        {**base, "views": [2, 3], "verdict": "not measured", "reason": shared, "beta": 0.0},
+        {**base, "views": [4, 5], "verdict": "not measured", "reason": own, "pairs_note": shared, "beta": 0.0},
+    ]
+    report = {"target": "t", "library": "python", "views": 6, "n": 10, "seed": 0, "pairs": pairs, "notes": ["x", "x"]}
+    lines = report_lines(report)
+    assert kinds_off(report) == ["crop", "blur", "color"]
+    assert lines.count("  [1] crop: " + shared) == 1 and lines.count("  [2] crop: " + own) == 1
+    ends = [line.rstrip().rsplit(" ", 1)[-1] for line in lines if re.match(r"^  \d+,\d+ ", line)]
+    assert ends == ["[1]", "[1]", "[2,1]"]
+    assert "  crop, blur, color: off in this pipeline (not drawn jointly; the crop rows are measured all the same)" in (
+        lines
+    )
+    assert lines.count("  note: x") == 1
 
 
 def test_a_schedule_with_reproducible_draws_is_measured_at_epoch_0(tmp_path, capsys):
@@ -326,3 +412,20 @@ def test_solo_yaml_errors(tmp_path, capsys):
     assert "Could not override 'data.datasetx'" in capsys.readouterr().err
     assert main(["verify", "--config-name", "simclr"]) == 2
     assert "--config-path" in capsys.readouterr().err
+
+
+def test_a_target_error_prints_what_caused_it(tmp_path, capsys):
+    """mmengine wraps a missing dependency as "Failed to import custom modules"; the cause must reach the user."""
+    path = tmp_path / "chained.py"
+    path.write_text(
+        "import importlib\n"
+        "def views():\n"
+        "    try:\n"
+        "        importlib.import_module('no_such_dependency_xyz')\n"
+        "    except ImportError as err:\n"
+        "        raise RuntimeError('Failed to import custom modules') from err\n"
+    )
+    assert main(["verify", f"{path}:views"]) == 2
+    err = capsys.readouterr().err
+    assert "Failed to import custom modules" in err
+    assert "caused by: ModuleNotFoundError: No module named 'no_such_dependency_xyz'" in err

@@ -46,7 +46,8 @@ def write_jpegs(root: Path, n: int = N_FILES) -> Path:
 def _dali_runner(root: Path, make_views: Callable[[Any], list[Any]], device_id: int | None, iterations: int):
     from nvidia.dali import fn, pipeline_def
 
-    @pipeline_def(batch_size=BATCH, num_threads=2, device_id=device_id, seed=0, prefetch_queue_depth=2)
+    # DALI annotates device_id as an int; None is its documented value for a CPU-only pipeline.
+    @pipeline_def(batch_size=BATCH, num_threads=2, device_id=device_id, seed=0, prefetch_queue_depth=2)  # type: ignore[arg-type]
     def pipe():
         encoded, _ = fn.readers.file(file_root=str(root), random_shuffle=True)
         return tuple(make_views(encoded))
@@ -63,7 +64,7 @@ def _dali_runner(root: Path, make_views: Callable[[Any], list[Any]], device_id: 
     return run
 
 
-def _pil_runner(root: Path, images: int) -> Callable[[], None]:
+def _pil_runner(root: Path, images: int) -> Callable[[], object]:
     import torch
     from torchvision import datasets
     from torchvision import transforms as T

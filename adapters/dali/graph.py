@@ -5,7 +5,8 @@ Imported only inside a pipeline definition, so that the rest of the adapter need
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 import numpy as np
 from nvidia.dali import fn, types
@@ -71,8 +72,10 @@ def build_views(views: Any, encoded: Any, device: str) -> list[Any]:
     """One ``DataNode`` per view of ``views`` from the ``encoded`` images (see :meth:`JointDALIViews.__call__`)."""
     shapes = fn.peek_image_shape(encoded)
     n_out = 2 + _PER_VIEW * len(views.views)
-    outputs = fn.python_function(
-        shapes, function=lambda s: _outputs(views, s), batch_processing=True, num_outputs=n_out
+    # num_outputs > 1: a sequence of nodes (DALI's annotation covers every num_outputs).
+    outputs = cast(
+        Sequence[Any],
+        fn.python_function(shapes, function=lambda s: _outputs(views, s), batch_processing=True, num_outputs=n_out),
     )
     anchor, shape = outputs[0], outputs[1]
     decoder = "mixed" if device in ("mixed", "gpu") else "cpu"
@@ -91,7 +94,8 @@ def eager_pipeline(views: Any) -> Any:
     """A CPU pipeline of batch size 1 fed one encoded image per run (``JointDALIViews.run``)."""
     from nvidia.dali import pipeline_def
 
-    @pipeline_def(batch_size=1, num_threads=1, device_id=None, prefetch_queue_depth=1)
+    # DALI annotates device_id as an int; None is its documented value for a CPU-only pipeline.
+    @pipeline_def(batch_size=1, num_threads=1, device_id=None, prefetch_queue_depth=1)  # type: ignore[call-overload]
     def pipe():
         encoded = fn.external_source(name="encoded", dtype=types.UINT8, ndim=1)
         return tuple(build_views(views, encoded, "cpu"))

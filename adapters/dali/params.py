@@ -94,8 +94,8 @@ def batch_params(
         coins: ``(n, len(views), COINS)`` uniforms in [0, 1) for the independent per-view coins.
         decode: ``"union"`` decodes the union of an image's view boxes, ``"full"`` the whole image.
     """
-    shapes = torch.as_tensor(np.asarray(shapes, dtype=np.int64).reshape(len(shapes), -1)[:, :2])
-    heights, widths = shapes[:, 0], shapes[:, 1]
+    sizes = torch.as_tensor(np.asarray(shapes, dtype=np.int64).reshape(len(shapes), -1)[:, :2])
+    heights, widths = sizes[:, 0], sizes[:, 1]
     boxes = [_crop_boxes(view, _slice(draw, slots, v, "crop"), heights, widths) for v, view in enumerate(views)]
     stacked = torch.stack(boxes, 1)  # (n, V, 4) top, left, h, w
     if decode == "union":

@@ -96,7 +96,7 @@ class DALIView:
                 if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or len(values) != 3:
                     raise TypeError(f"{name} must hold 3 numbers (one per RGB channel), got {values!r}")
                 set_(self, name, tuple(check_real(v, f"{name}[{k}]") for k, v in enumerate(values)))
-            if any(s <= 0 for s in self.std):  # type: ignore[union-attr]
+            if any(s <= 0 for s in self.std):
                 raise ValueError(f"std must be > 0 per channel, got {self.std}")
 
     @property

@@ -35,7 +35,7 @@ class JointDALIViews:
 
     Args:
         views: The per-view recipe, one :class:`DALIView` per output view.
-        options, **more: The joint options, see :class:`~jointaug_plugins.JointOptions` (default JointCrop(0);
+        options, ``**more``: The joint options, see :class:`~jointaug_plugins.JointOptions` (default JointCrop(0);
             ``seed``: the draws of shard ``shard_id`` are then reproducible, and differ across shards).
             ``reproducible=True`` is refused: DALI's readers pass no dataset index to the draw.
         layout: Views per group, as for :class:`~jointaug_plugins.JointViews` (``[2, n_local]``: multi-crop).

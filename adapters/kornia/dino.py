@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from jointaug_plugins._checks import argument_names, refuse_misnamed
+from jointaug_plugins.options import option_keys
+
 from .pipeline import IMAGENET_NORMALIZE, recipe_view
 from .recipes import Normalize
 from .views import JointKorniaViews
@@ -44,11 +47,13 @@ class DINOBatchViews(JointKorniaViews):
         normalize: Normalize = IMAGENET_NORMALIZE,
         **options: Any,
     ) -> None:
+        # A misspelled recipe argument (n_local_view) is a TypeError naming the argument, as lightly's recipes.
+        refuse_misnamed(type(self).__name__, options, argument_names(DINOBatchViews.__init__), option_keys())
         if isinstance(n_local_views, bool) or not isinstance(n_local_views, int) or n_local_views < 0:
             raise ValueError(f"n_local_views must be an int >= 0, got {n_local_views!r}")
         if len(gaussian_blur) != 3:
             raise ValueError("gaussian_blur must hold three probabilities (global 1, global 2, locals)")
-        common = dict(
+        common: dict[str, Any] = dict(
             hf_prob=hf_prob, cj_prob=cj_prob, cj_strength=cj_strength, cj=(cj_bright, cj_contrast, cj_sat, cj_hue),
             gray=random_gray_scale, sigmas=sigmas, normalize=normalize,
         )  # fmt: skip

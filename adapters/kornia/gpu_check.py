@@ -77,7 +77,10 @@ def main(argv: list[str] | None = None) -> int:
                 x = batch.float() / 255
                 return [view(x) for view in own]
 
-            joint_rate = _rate(lambda joint=joint: joint(batch), args.batch, args.repeats)
+            def run_joint(joint=joint):
+                return joint(batch)
+
+            joint_rate = _rate(run_joint, args.batch, args.repeats)
             own_rate = _rate(run_own, args.batch, args.repeats)
             print(
                 f"{name} compile={'on' if compiled else 'off'}: joint {joint_rate:.0f} images/s, kornia's own "

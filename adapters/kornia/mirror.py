@@ -103,6 +103,7 @@ def classify(module: Any, name: str = "op") -> Op:
         p = min(float(module.p), float(module.p_batch))
         if p != 1.0:
             raise ValueError(f"{name}: RandomResizedCrop(p={p:g}) would leave some batches uncropped; use p=1")
+        _check_batch_p(module, name)  # same_on_batch=True: one crop for every image, as for any other op
         if module.flags.get("cropping_mode") != "slice":
             raise ValueError(f"{name}: RandomResizedCrop(cropping_mode='resample') is not supported; use 'slice'")
         mirror = JointRandomResizedCrop(list(gen.size), scale=tuple(gen.scale), ratio=tuple(gen.ratio), antialias=False)
@@ -133,6 +134,11 @@ def classify_view(view: Any, name: str = "view") -> list[Op]:
 
 def mirror_pipeline(ops: list[Op]) -> v2.Compose:
     """The core pipeline of one view: its mirrored joint transforms in order, for the core's coordinator
-    (an identity when none is mirrored)."""
-    mirrors = [op.mirror for op in ops if op.mirror is not None]
+    (an identity when none is mirrored). A colour op applied with ``p < 1`` is mirrored inside
+    ``RandomApply(p=p)``, so the coordinator's pairing check sees its probability (``p=0``: no effect)."""
+    mirrors = [
+        v2.RandomApply([op.mirror], p=op.p) if op.role == "color" and op.p < 1.0 else op.mirror
+        for op in ops
+        if op.mirror is not None
+    ]
     return v2.Compose(mirrors or [v2.Identity()])

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from jointaug_plugins.boxes import crop_boxes_batch
-from jointaug_plugins.draw import ViewDraw
+from jointaug_plugins.draw import ColorDraw, CropDraw, ScalarDraw, ViewDraw, slice_of
 
 from .mirror import Op
 
@@ -24,13 +24,13 @@ Params = dict[str, torch.Tensor]
 COLOR_KEYS = ("brightness_factor", "contrast_factor", "saturation_factor", "hue_factor")
 
 
-def seed_uniforms(seeds: torch.Tensor, count: int) -> torch.Tensor:
+def seed_uniforms(seeds: Sequence[int] | torch.Tensor, count: int) -> torch.Tensor:
     """``(n, count)`` float64 uniforms in [0, 1), row ``i`` from a generator seeded by ``seeds[i]`` alone."""
     rows = [torch.rand(count, generator=torch.Generator().manual_seed(int(s)), dtype=torch.float64) for s in seeds]
     return torch.stack(rows) if rows else torch.zeros(0, count, dtype=torch.float64)
 
 
-def view_seed(seeds: torch.Tensor) -> int:
+def view_seed(seeds: Sequence[int] | torch.Tensor) -> int:
     """One seed in [0, 2**63) for the ops kornia draws over the whole batch: a function of every image's seed."""
     return hash(tuple(int(s) for s in seeds)) & (2**63 - 1)
 
@@ -84,7 +84,8 @@ def view_params(
             continue
         params: Params = {"forward_input_shape": shape}
         if op.role == "crop":
-            boxes, _ = crop_boxes_batch(next(slices), heights, widths, op.mirror.ratio)
+            crop = slice_of(next(slices), CropDraw, "the kornia crop")
+            boxes, _ = crop_boxes_batch(crop, heights, widths, op.mirror.ratio)
             oh, ow = op.mirror.size
             params["src"] = corners(boxes).float()
             dst = torch.tensor([[0, 0], [ow - 1, 0], [ow - 1, oh - 1], [0, oh - 1]], dtype=torch.float32)
@@ -94,12 +95,13 @@ def view_params(
             params["batch_prob"] = torch.ones(n)
             heights, widths = torch.full((n,), oh), torch.full((n,), ow)
         elif op.role == "blur":
-            slice_ = next(slices)
+            slice_ = slice_of(next(slices), ScalarDraw, "the kornia blur")
             params["sigma"] = torch.as_tensor(slice_.value).float().reshape(n)
             params["batch_prob"] = torch.as_tensor(slice_.apply).float().reshape(n)
         elif op.role == "color":
-            slice_ = next(slices)
-            factors = slice_.factors  # batched: an (n, 4) tensor; by hand: four numbers or tensors
+            color = slice_of(next(slices), ColorDraw, "the kornia colour jitter")
+            factors = color.factors  # batched: an (n, 4) tensor; by hand: four numbers or tensors
+            columns: Sequence[torch.Tensor]
             if isinstance(factors, torch.Tensor):
                 columns = factors.reshape(n, 4).unbind(-1)
             else:
@@ -107,7 +109,7 @@ def view_params(
             for key, factor in zip(COLOR_KEYS, columns):
                 params[key] = factor.float().clone()
             # kornia takes one order per batch; the core draws one per image: rows are grouped by order at run time.
-            params["order"] = torch.as_tensor(slice_.order, dtype=torch.int64).reshape(n, 4)
+            params["order"] = torch.as_tensor(color.order, dtype=torch.int64).reshape(n, 4)
             params["batch_prob"] = (mine[:, 0] < op.p).float()
         elif op.role in ("coin", "uniform"):
             params["batch_prob"] = (mine[:, 0] < op.p).float()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 
@@ -16,6 +17,13 @@ def blur_kernel(size: int) -> int:
     SimCLR, at least 3."""
     k = max(3, int(0.1 * size))
     return k + 1 if k % 2 == 0 else k
+
+
+def _pair(value: Sequence[float], name: str) -> tuple[float, float]:
+    """``value`` as the ``(min, max)`` tuple kornia takes."""
+    if len(value) != 2:
+        raise ValueError(f"{name} must be (min, max), two numbers, got {value!r}")
+    return value[0], value[1]
 
 
 def recipe_view(
@@ -50,7 +58,7 @@ def recipe_view(
 
     for name, p in (("hf_prob", hf_prob), ("cj_prob", cj_prob), ("gray", gray), ("blur", blur), ("solarize", solarize)):
         check_probability(p, name)
-    ops = [K.RandomResizedCrop((size, size), scale=tuple(scale))]
+    ops: list[Any] = [K.RandomResizedCrop((size, size), scale=_pair(scale, "scale"))]
     if hf_prob > 0:
         ops.append(K.RandomHorizontalFlip(p=hf_prob))
     if cj_prob > 0:
@@ -60,7 +68,7 @@ def recipe_view(
         ops.append(K.RandomGrayscale(p=gray))
     if blur > 0:
         k = blur_kernel(size) if kernel_size is None else kernel_size
-        ops.append(K.RandomGaussianBlur((k, k), tuple(sigmas), p=blur))
+        ops.append(K.RandomGaussianBlur((k, k), _pair(sigmas, "sigmas"), p=blur))
     if solarize > 0:
         ops.append(K.RandomSolarize(0.0, 0.0, p=solarize))
     if normalize is not None:

@@ -13,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from jointaug_plugins._checks import argument_names, refuse_misnamed
+from jointaug_plugins.options import option_keys
+
 from .pipeline import IMAGENET_NORMALIZE, recipe_view
 from .views import JointKorniaViews
 
@@ -49,7 +52,9 @@ class SimCLRBatchViews(JointKorniaViews):
         normalize: Normalize = IMAGENET_NORMALIZE,
         **options: Any,
     ) -> None:
-        common = dict(
+        # A misspelled recipe argument (input_sze) is a TypeError naming the argument, as lightly's recipes.
+        refuse_misnamed(type(self).__name__, options, argument_names(SimCLRBatchViews.__init__), option_keys())
+        common: dict[str, Any] = dict(
             hf_prob=hf_prob, cj_prob=cj_prob, cj_strength=cj_strength, cj=(cj_bright, cj_contrast, cj_sat, cj_hue),
             gray=random_gray_scale, blur=gaussian_blur, sigmas=sigmas, kernel_size=kernel_size, normalize=normalize,
         )  # fmt: skip
@@ -107,9 +112,11 @@ class BYOLBatchViews(JointKorniaViews):
         normalize: Normalize = IMAGENET_NORMALIZE,
         **options: Any,
     ) -> None:
+        # A misspelled recipe argument (input_sze) is a TypeError naming the argument, as lightly's recipes.
+        refuse_misnamed(type(self).__name__, options, argument_names(BYOLBatchViews.__init__), option_keys())
         if len(gaussian_blur) != 2 or len(solarization_prob) != 2:
             raise ValueError("gaussian_blur and solarization_prob must each hold two probabilities (view 1, view 2)")
-        common = dict(
+        common: dict[str, Any] = dict(
             hf_prob=hf_prob, cj_prob=cj_prob, cj_strength=cj_strength, cj=(cj_bright, cj_contrast, cj_sat, cj_hue),
             gray=random_gray_scale, sigmas=sigmas, kernel_size=kernel_size, normalize=normalize,
         )  # fmt: skip

@@ -34,7 +34,7 @@ class JointKorniaViews(torch.nn.Module):
 
     Args:
         views: The per-view kornia pipelines, at least one.
-        options, **more: The joint options, as for :class:`~jointaug_plugins.JointViews` (default JointCrop(0)).
+        options, ``**more``: The joint options, as for :class:`~jointaug_plugins.JointViews` (default JointCrop(0)).
         layout: View groups, as for :class:`~jointaug_plugins.JointViews` (``[2, k]``: multi-crop).
         joint: A coordinator already built over the mirrored pipelines (``jointify`` builds it); else one is made.
 
@@ -93,7 +93,8 @@ class JointKorniaViews(torch.nn.Module):
 
     # --- making the views ---------------------------------------------------------------------------------
 
-    def apply(self, images: Images, draw: ImageDraw | None = None) -> Any:
+    # Also nn.Module.apply(fn) (see the docstring): a wider signature than Module's, which mypy cannot express.
+    def apply(self, images: Images, draw: ImageDraw | None = None) -> Any:  # type: ignore[override]
         """The views of ``images`` made with a batched ``draw`` (from :meth:`draw`, recorded or not).
 
         Called with a function and no draw it is ``nn.Module.apply(fn)`` (mmengine's ``BaseModel.to`` calls that on

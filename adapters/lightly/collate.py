@@ -42,7 +42,7 @@ class JointCollateFunction(torch.nn.Module):
         transform: The single-view transform (PIL image -> tensor) both views use, as lightly's collate
             takes it; or a multi-view transform (lightly ``MultiViewTransform``, a list of views), then the
             result is ``([x0, x1, ..., x_{N-1}], labels, filenames)`` like ``MultiViewCollateFunction``.
-        options, **more: The joint options, see :class:`~jointaug_plugins.JointOptions` (default JointCrop(0)).
+        options, ``**more``: The joint options, see :class:`~jointaug_plugins.JointOptions` (default JointCrop(0)).
 
     Attributes:
         joint_transform: What makes each image's views: a :class:`.JointMultiViewTransform` for a single

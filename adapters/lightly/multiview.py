@@ -28,11 +28,11 @@ from .names import is_lightly_instance
 try:  # torchvision-v2 multi-view transforms (lightly >= 1.5.x with torchvision >= 0.16)
     from lightly.transforms.multi_view_transform_v2 import MultiViewTransformV2
 except ImportError:  # pragma: no cover
-    MultiViewTransformV2 = None
+    MultiViewTransformV2 = None  # type: ignore[misc, assignment]  # an older lightly: the class is absent
 try:  # VICRegL's views-and-grids transform
     from lightly.transforms.image_grid_transform import ImageGridTransform
 except ImportError:  # pragma: no cover
-    ImageGridTransform = None
+    ImageGridTransform = None  # type: ignore[misc, assignment]  # an older lightly: the class is absent
 
 __all__ = ["JointImageGridTransform", "JointMultiViewTransform", "JointMultiViewTransformV2"]
 
@@ -84,7 +84,7 @@ def own_call_of(transform: Any, base: type | None) -> Any:
 class _JointCall:
     """What the three share: building the coordinator, preparing the inputs, the draw records."""
 
-    _lightly_class: ClassVar[type]
+    _lightly_class: ClassVar[type[Any]]
     joint_views: JointViews
     # A shallow copy of a user's multi-view transform whose own __call__ prepares the inputs (e.g. lightly's
     # DetConSTransform making the mask with `mask_fn`), its views replaced by a _Capture; None otherwise.
@@ -160,7 +160,7 @@ class JointMultiViewTransform(_JointCall, MultiViewTransform):
             transform in it a plugin knows (torchvision's ``RandomResizedCrop``, ``GaussianBlur``,
             ``ColorJitter``, v1 and v2, lightly's ``GaussianBlur``, ``RandomResizedCropWithLocation``) is
             swapped for its joint version, for the kinds switched on.
-        options, **more: The joint options (a :class:`~jointaug_plugins.JointOptions`, a mapping, or the keys
+        options, ``**more``: The joint options (a :class:`~jointaug_plugins.JointOptions`, a mapping, or the keys
             as keywords), see :class:`~jointaug_plugins.JointOptions`; default JointCrop(0), blur and colour off,
             views paired ``(0, 1), (2, 3) ...``. With ``reproducible=True`` wrap the dataset with
             :func:`jointaug_plugins.indexed`.
@@ -240,7 +240,7 @@ if MultiViewTransformV2 is not None:
             return self.joint_views.apply(self._prepare(args), draw, records=records)
 
 else:  # pragma: no cover
-    JointMultiViewTransformV2 = None
+    JointMultiViewTransformV2 = None  # type: ignore[misc, assignment]  # lightly lacks the class it would extend
 
 
 if ImageGridTransform is not None:
@@ -282,4 +282,4 @@ if ImageGridTransform is not None:
             return (flat, made) if records else flat
 
 else:  # pragma: no cover
-    JointImageGridTransform = None
+    JointImageGridTransform = None  # type: ignore[misc, assignment]  # lightly lacks the class it would extend

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from lightly.transforms import (
     BYOLTransform,
@@ -72,6 +72,10 @@ class JointRecipe(JointMultiViewTransform):
 
     recipe: ClassVar[type]
 
+    if TYPE_CHECKING:  # each recipe's constructor is made below from its lightly recipe's signature
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
+
     def __init_subclass__(cls, recipe: type | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if recipe is None:  # a subclass of a recipe: keeps its parent's recipe and constructor
@@ -96,7 +100,7 @@ class JointRecipe(JointMultiViewTransform):
         __init__.__signature__ = signature.replace(parameters=[self_param, *signature.parameters.values()])
         __init__.__qualname__ = f"{cls.__qualname__}.__init__"
         __init__.__doc__ = f"See :class:`{cls.__name__}`."
-        cls.__init__ = __init__
+        cls.__init__ = __init__  # type: ignore[method-assign]  # the constructor with lightly's signature
 
     def _joint(self, base: Any, options: JointOptions) -> None:
         """Make ``base``'s views joint (a recipe with its own layout of views overrides this)."""
@@ -120,7 +124,9 @@ def _view_args(extra: str = "") -> str:
     """The Args section of the recipes built from lightly's view transform (``SimCLRViewTransform`` ...)."""
     return (
         """
-    Args (lightly's, same names, order and defaults):
+    lightly's arguments, with the same names, order and defaults:
+
+    Args:
         input_size: Output size of each view in pixels, ``>= 1``.
         cj_prob: Probability in [0, 1] that the colour jitter is applied (per view).
         cj_strength: Factor multiplying ``cj_bright``, ``cj_contrast``, ``cj_sat`` and ``cj_hue``, ``>= 0``.
@@ -169,7 +175,9 @@ class JointBYOLTransform(JointRecipe, recipe=BYOLTransform):
     configs (the crops' ``min_scale``, the blur's ``sigmas``, the jitter strengths for ``color``); a
     mismatch is refused when the transform is built.
 
-    Args (lightly's):
+    lightly's arguments:
+
+    Args:
         view_1_transform: lightly's ``BYOLView1Transform`` (its arguments: ``input_size``, ``cj_*``,
             ``min_scale``, ``gaussian_blur``, ``solarization_prob``, ``sigmas`` ...); ``None`` for the default.
         view_2_transform: lightly's ``BYOLView2Transform``; ``None`` for the default.
@@ -187,7 +195,9 @@ class JointDINOTransform(JointRecipe, recipe=DINOTransform):
     default, as everywhere), ``"local"`` (locals paired (1, 2), (3, 4) ...; an odd last local is drawn
     independently) or ``"both"``. ``self.multicrop`` is the mode in use.
 
-    Args (lightly's, same names, order and defaults):
+    lightly's arguments, with the same names, order and defaults:
+
+    Args:
         global_crop_size, local_crop_size: Output sizes of the global / local views, ``>= 1``.
         global_crop_scale, local_crop_scale: ``(min, max)`` crop areas as image fractions, ``0 < min < max <= 1``.
         n_local_views: Number of local views, ``>= 0``.

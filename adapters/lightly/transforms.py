@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -32,7 +33,7 @@ class LightlyJointGaussianBlur(JointGaussianBlur):
         p: Probability in [0, 1] that this view is blurred (lightly's ``prob``).
     """
 
-    def __init__(self, sigma: tuple[float, float] = (0.2, 2.0), p: float = 0.5) -> None:
+    def __init__(self, sigma: Sequence[float] = (0.2, 2.0), p: float = 0.5) -> None:
         super().__init__(kernel_size=None, sigma=sigma, p=p)
 
     def apply(self, inpt: Any, value: float) -> Any:

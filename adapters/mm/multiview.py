@@ -31,7 +31,7 @@ class _FreshCopy:
 
 def make_joint_multiview(library: str) -> type:
     """The ``JointMultiView`` class for ``library`` (``"mmselfsup"`` or ``"mmpretrain"``)."""
-    MultiView = importlib.import_module(f"{library}.datasets.transforms").MultiView
+    MultiView: Any = importlib.import_module(f"{library}.datasets.transforms").MultiView
 
     class JointMultiView(MultiView):
         """``MultiView`` whose views are drawn jointly (JointCrop / JointBlur / JointColor).

@@ -114,6 +114,9 @@ class _JointViewsLogic:
         **kwargs: The library's ``SelfSupDataPreprocessor`` arguments (``mean``, ``std``, ``bgr_to_rgb``, ...).
     """
 
+    # Set by the library's preprocessor this class is mixed into (mmengine's ImgDataPreprocessor: bgr_to_rgb).
+    _channel_conversion: bool
+
     def __init__(self, *args: Any, views: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.views = build_views(views)
@@ -133,7 +136,7 @@ class _JointViewsLogic:
                 f"pack transform's meta_keys (e.g. dict(type='PackSelfSupInputs', meta_keys=['img_path', "
                 f"'sample_idx'])); found {found}"
             )
-        return [int(i) for i in found]
+        return [int(i) for i in found if i is not None]  # none is None (checked above)
 
     def _to_loader_scale(self, images: torch.Tensor, made: list[torch.Tensor]) -> list[torch.Tensor]:
         """The views in the loader's pixel scale, where the mean and std apply: a float view of a uint8 batch is
@@ -159,7 +162,7 @@ class _JointViewsLogic:
         """Training: the joint views of the packed single images, channel-converted and normalised as the
         library's preprocessor does; otherwise the library's own forward (single images, e.g. validation)."""
         if not training:
-            return super().forward(data, training)
+            return super().forward(data, training)  # type: ignore[misc]  # the library preprocessor's (a mixin)
         inputs = data["inputs"]
         if isinstance(inputs, (list, tuple)):
             if len(inputs) != 1:
@@ -181,7 +184,7 @@ class _JointViewsLogic:
         # The channels are converted already (before the views); the library's forward normalises and packs.
         conversion, self._channel_conversion = self._channel_conversion, False
         try:
-            return super().forward({**data, "inputs": made}, training)
+            return super().forward({**data, "inputs": made}, training)  # type: ignore[misc]  # as above
         finally:
             self._channel_conversion = conversion
 

@@ -23,6 +23,7 @@ import copy
 import functools
 import importlib
 import inspect
+import sys
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -259,6 +260,11 @@ def install_runner_switch() -> None:
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         bound = signature.bind(self, *args, **kwargs)
         loader, cfg = bound.arguments.get("train_dataloader"), bound.arguments.get("cfg")
+        # The data preprocessor route's refusal first, whichever of the two Runner wrappers is outermost (that
+        # depends on import order), as jointaug verify checks it first.
+        preprocessor = sys.modules.get(f"{__package__}.preprocessor")
+        if preprocessor is not None:
+            preprocessor.check_runner_args(bound.arguments.get("model"), loader)
         switched = None
         if isinstance(loader, Mapping):
             scope = bound.arguments.get("default_scope", None)

@@ -108,7 +108,7 @@ def _color_source(t) -> JointTransform:
 
 
 @functools.cache
-def conversions(library: str) -> tuple[tuple[type, type, Callable[[Any], JointTransform]], ...]:
+def conversions(library: str) -> tuple[tuple[type, Any, Callable[[Any], JointTransform]], ...]:
     """``(library class, joint subclass, joint source builder)`` for one library."""
     table = []
 

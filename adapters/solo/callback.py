@@ -15,7 +15,7 @@ from .pipeline import SOLO_MODULE, check_config, joint_pipeline, solo_available
 try:
     from hydra.experimental.callback import Callback as _HydraCallback
 except ImportError:  # pragma: no cover - hydra-core comes with the solo extra
-    _HydraCallback = object
+    _HydraCallback = object  # type: ignore[misc, assignment]  # without hydra: a plain base
 
 # What main_pretrain.py builds its training views with; replaced in the running script and in solo's module.
 BUILDERS = ("FullTransformPipeline", "build_transform_pipeline_dali", "PretrainDALIDataModule")

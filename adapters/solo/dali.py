@@ -123,7 +123,7 @@ def joint_pipeline_builder(base: type) -> type:
     """A subclass of solo's ``PretrainPipelineBuilder`` whose pipeline feeds encoded images to joint views."""
     from nvidia.dali import pipeline_def
 
-    class JointPretrainPipelineBuilder(base):  # type: ignore[misc, valid-type]
+    class JointPretrainPipelineBuilder(base):
         """solo's builder; the transforms (a :class:`JointDALIFullTransform`) decode and make the views."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:

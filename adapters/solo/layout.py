@@ -21,7 +21,7 @@ _DATASET_STATS = {
 def dataset_stats(dataset: str | None, aug_cfg: Any) -> tuple[Any, Any]:
     """The ``(mean, std)`` solo normalises an entry's views with: per dataset, else the entry's own."""
     return _DATASET_STATS.get(
-        dataset, (get(aug_cfg, "mean", _IMAGENET_STATS[0]), get(aug_cfg, "std", _IMAGENET_STATS[1]))
+        dataset or "", (get(aug_cfg, "mean", _IMAGENET_STATS[0]), get(aug_cfg, "std", _IMAGENET_STATS[1]))
     )
 
 

@@ -33,9 +33,10 @@ def build_as_main_pretrain(config: Any) -> Any:
         ``data.format: dali`` a :class:`~.dali.JointDALIFullTransform`.
 
     Raises:
-        Whatever the callback's checks raise where the YAML registers it (an unknown option, ``reproducible``, the
-        group line below ``- _self_`` replacing a value of the body, a switch with no effect, DALI ...), and the
-        guard's :class:`~.guard.JointAugMissingError` for a ``jointaug:`` block that nothing read.
+        Exception: Whatever the callback's checks raise where the YAML registers it (an unknown option,
+            ``reproducible``, the group line below ``- _self_`` replacing a value of the body, a switch with no
+            effect, DALI ...), and the guard's :class:`~.guard.JointAugMissingError` for a ``jointaug:`` block
+            that nothing read.
     """
     builders = job_builders(config) if registered(config) else {}
     transform = build_views(config, builders)

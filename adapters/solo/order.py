@@ -88,7 +88,7 @@ def check_group_order(config: Any) -> None:
     body = OmegaConf.to_container(raw, resolve=False).get("jointaug") if isinstance(plain(raw), dict) else None
     if body is None:
         return
-    defaults = plain(raw.get("defaults")) or []
+    defaults = plain(get(raw, "defaults")) or []
     group_at, self_at, line = _group_position(defaults)
     choices = get(get(get(config, "hydra", {}), "runtime", {}), "choices") or {}
     if group_at is None:

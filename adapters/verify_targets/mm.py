@@ -17,6 +17,7 @@ import importlib
 import importlib.util
 import os
 import re
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,16 @@ def _library(cfg: Any) -> str:
     return found[0]
 
 
+def _check_preprocessor(cfg: Any) -> None:
+    """The Runner's check of the data preprocessor route: where the config imported
+    ``jointaug_plugins.adapters.mm.preprocessor`` (its ``custom_imports``), the wrapped ``Runner.__init__`` refuses
+    a ``JointViewsDataPreprocessor`` model beside a pipeline that still makes views (``MultiView``), so verify
+    must refuse it too, with the same error. Without that import the Runner has no such check."""
+    module = sys.modules.get("jointaug_plugins.adapters.mm.preprocessor")
+    if module is not None:
+        module.check_runner_args(cfg.get("model"), cfg.get("train_dataloader"))
+
+
 def build_pipeline(cfg: Any) -> tuple[Any, str, list[str]]:
     """``(train pipeline, library, notes)`` of an mm config, as its Runner would build it."""
     library = _library(cfg)
@@ -82,6 +93,7 @@ def build_pipeline(cfg: Any) -> tuple[Any, str, list[str]]:
     from ..mm.switch import train_pipeline
 
     try:
+        _check_preprocessor(cfg)
         pipeline, switched = train_pipeline(cfg)
         return pipeline, library, notes + switched.warnings
     except VerifyTargetError:

@@ -7,6 +7,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from ._text import plain_parser
+
 # Sub-command modules, in the order `jointaug --help` lists them.
 COMMANDS = ("demo", "preview", "stats", "difficulty", "bench", "verify")
 
@@ -29,6 +31,7 @@ def missing_tool(err: BaseException | None) -> str | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``jointaug`` parser with every sub-command of :data:`COMMANDS`; all help text is plain (no RST markup)."""
     parser = argparse.ArgumentParser(
         prog="jointaug",
         description="JointAugmentation (JointCrop / JointBlur / JointColor): previews, statistics and tools.",
@@ -38,10 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(f"{__name__}.{name}")
         command = module.add_parser(sub)
         command.set_defaults(_run=module.run)
-    return parser
+    # Sub-commands take their descriptions from docstrings (reStructuredText); a terminal wants plain text.
+    return plain_parser(parser)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``jointaug ARGV`` (default ``sys.argv[1:]``); the exit code: the command's, or 2 on a usage error."""
     args = build_parser().parse_args(argv)
     try:
         return int(args._run(args) or 0)

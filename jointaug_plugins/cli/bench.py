@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 
-def add_parser(sub) -> argparse.ArgumentParser:
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """Add ``bench`` to ``sub`` (the ``add_subparsers`` action of ``jointaug``'s parser) and return its parser."""
     parser = sub.add_parser("bench", help="overhead of joint draws, batched sampler, tensor and on-device paths")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--images", type=int, default=256, help="images for the tensor path (default 256)")
@@ -18,6 +20,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the benchmarks and print each figure against its goal, or JSON; 0."""
     from ..tools.bench import run_bench
 
     result = run_bench(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 
-def add_parser(sub) -> argparse.ArgumentParser:
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """Add ``demo`` to ``sub`` (the ``add_subparsers`` action of ``jointaug``'s parser) and return its parser."""
     parser = sub.add_parser("demo", help="previews + ratio densities for crop, blur and color into a folder")
     parser.add_argument("--out", default="jointaug-demo", help="output folder (default ./jointaug-demo)")
     parser.add_argument("--beta", type=float, default=0.0, help="β of the joint draws (default 0)")
@@ -16,6 +18,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Write previews and ratio densities for crop, blur and colour into ``--out`` and print a summary; 0."""
     from tqdm import tqdm
 
     from ..tools.images import default_images

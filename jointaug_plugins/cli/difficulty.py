@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from ..tools.difficulty import DEFAULT, DEFAULT_BETAS, LONG
 
 SETTINGS = ("size", "steps", "batch_pairs", "seeds", "sdf_pairs", "lr")
 
 
-def add_parser(sub) -> argparse.ArgumentParser:
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """Add ``difficulty`` to ``sub`` (the ``add_subparsers`` action of ``jointaug``'s parser) and return its parser."""
     parser = sub.add_parser(
         "difficulty",
         help="pair difficulty per β: SimSiam training loss (paper Fig. 5) and SDF (Fig. 4), over seeds",
@@ -37,7 +39,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument(
         "--encoder",
         metavar="PATH",
-        help="a ResNet checkpoint (torchvision state_dict; see docs/measuring.md): no training, only the SDF under it",
+        help="a ResNet checkpoint (torchvision state_dict; see the Measuring page of the docs): no training, only the "
+        "SDF under it",
     )
     parser.add_argument(
         "--threads",
@@ -56,6 +59,7 @@ def _fmt(entry: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Train and measure per β (Figs. 4 and 5 at small scale) and print the table or JSON; 0."""
     import torch
     from tqdm import tqdm
 
@@ -68,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"--threads must be an int >= 1, got {args.threads}")
         torch.set_num_threads(args.threads)
     preset = LONG if args.long else DEFAULT
-    settings = {k: preset[k] if getattr(args, k) is None else getattr(args, k) for k in SETTINGS}
+    settings: dict[str, Any] = {k: preset[k] if getattr(args, k) is None else getattr(args, k) for k in SETTINGS}
     device = args.device or ("cuda" if args.long and torch.cuda.is_available() else "cpu")
     images = load_images(args.images) if args.images else None
     result = measure_difficulty(

@@ -4,9 +4,11 @@ where crops land under that placement next to the default one."""
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 
-def add_parser(sub) -> argparse.ArgumentParser:
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """Add ``preview`` to ``sub`` (the ``add_subparsers`` action of ``jointaug``'s parser) and return its parser."""
     parser = sub.add_parser("preview", help="grid of positive pairs: baseline row vs joint row (PNG)")
     parser.add_argument("images", nargs="*", help="image files or folders (default: scikit-learn's sample images)")
     parser.add_argument("--aug", choices=("crop", "blur", "color"), default="crop")
@@ -28,6 +30,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Render the preview PNG (or, with ``--position``, the placement view) and print its path; 0."""
     from ..tools.images import default_images, load_images
     from ..tools.preview import position_from_text, render_placement, render_preview
 

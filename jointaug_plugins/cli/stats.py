@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 # Flags of one mode only: left unset (argparse.SUPPRESS) unless given, so the other mode can refuse them
 # instead of ignoring them.
@@ -22,7 +23,8 @@ def _crop_beta(text: str) -> float | None:
         raise argparse.ArgumentTypeError(f"takes JointCrop's β (a number) or 'none', got {text!r}") from None
 
 
-def add_parser(sub) -> argparse.ArgumentParser:
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """Add ``stats`` to ``sub`` (the ``add_subparsers`` action of ``jointaug``'s parser) and return its parser."""
     parser = sub.add_parser("stats", help="ratio statistics of positive pairs: independent vs joint")
     parser.add_argument("--aug", choices=("crop", "blur", "color"), default="crop")
     parser.add_argument("--beta", type=float, default=argparse.SUPPRESS, help="β of the joint draws (default 0)")
@@ -112,6 +114,7 @@ def _distances(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print the ratio statistics (or, with ``--distance``, the centre distances) as a table or JSON; 0."""
     from tqdm import tqdm
 
     from ..tools.stats import plot_ratio_density, ratio_stats

@@ -2,7 +2,7 @@
 
 Targets:
 
-* ``module:attr`` or ``path/to/file.py:attr``: a multi-view transform (lightly's, ``JointViews``, a list
+* ``module:attr`` or ``path/to/file.py:attr``, naming a multi-view transform (lightly's, ``JointViews``, a list
   of torchvision pipelines, any image -> list of views), or a class / no-argument function returning one;
 * an mmselfsup / mmpretrain config file (``*.py``, or ``mmselfsup::selfsup/...py``), built as the Runner
   builds its train pipeline;
@@ -20,8 +20,11 @@ images (>= 800) puts the two values >= 8 standard errors apart (about 19 at scal
 measurement lies >= 4 standard errors from the midpoint. Views that do not show the probe (rotated, sheared,
 shifted or erased by e.g. RandAugment or RandomErasing) are left out; a verdict needs enough readable pairs
 that, under either value, the measurement's 3-standard-error interval stays on its side of the midpoint (about 90
-pairs at scale 0.08-1.0), and the report says on how many pairs it was measured. Blur and colour are listed
-as "not measured" (the probe cannot read them back reliably).
+pairs at scale 0.08-1.0), and the report says on how many pairs it was measured. Blur and colour cannot be
+read back reliably: where the pipeline draws them jointly they are listed as "not measured" with what the
+config asks for, and the kinds it does not draw jointly are named in one line ("blur, color: off in this
+pipeline"). Each note is printed once, numbered; the rows it concerns carry its number. --json prints every
+entry.
 
 Exit code 0 whatever the verdict (verify reports, it does not judge); 2 when the target cannot be built.
 """
@@ -31,9 +34,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 
-def add_parser(sub) -> argparse.ArgumentParser:
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """Add ``verify`` to ``sub`` (the ``add_subparsers`` action of ``jointaug``'s parser) and return its parser."""
     parser = sub.add_parser(
         "verify",
         help="measure whether a training setup's views are joint (runs its own pipeline on a coordinate image)",
@@ -63,7 +68,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 def split_target(args: argparse.Namespace) -> tuple[str, list[str]]:
     """``(target, rest)``: the first positional (``""`` with ``--config-name`` or none) and the hook's args."""
     positional = list(args.target)
-    hydra = []
+    hydra: list[str] = []
     if args.config_path is not None:
         hydra += ["--config-path", args.config_path]
     if args.config_name is not None:
@@ -73,53 +78,15 @@ def split_target(args: argparse.Namespace) -> tuple[str, list[str]]:
     return positional[0], hydra + positional[1:]
 
 
-def _row(entry: dict) -> list[str]:
-    views = ",".join(str(v) for v in entry["views"])
-    measured = "—" if entry["measured"] is None else f"{entry['measured']:.3f} ± {entry['stderr']:.3f}"
-    joint = "—" if entry["expected_joint"] is None else f"{entry['expected_joint']:.3f}"
-    if entry["expected_joint"] is not None and entry.get("beta") is not None:
-        joint += f" (β={entry['beta']:g})"
-    independent = "—" if entry["expected_independent"] is None else f"{entry['expected_independent']:.3f}"
-    verdict = entry["verdict"]
-    if entry["kind"] != "crop" and entry.get("joint_configured"):
-        verdict += f" (configured joint, β={entry['beta']:g})"
-    return [views, entry["kind"], measured, joint, independent, verdict]
+def print_table(report: dict[str, Any]) -> None:
+    """Print the report for people (:func:`jointaug_plugins.tools.verify_report.report_lines`)."""
+    from ..tools.verify_report import report_lines
 
-
-def print_table(report: dict) -> None:
-    """The report as a table, for people."""
-    sizes = ", ".join("x".join(str(d) for d in s) for s in report.get("view_sizes", []))
-    probe = report.get("probe")
-    print(f"jointaug verify: {report['target']} ({report['library']})")
-    print(f"  {report['views']} views ({sizes}); {report['n']} images, seed {report['seed']}", end="")
-    print(f"; probe image {probe['side']} px" if probe else "")
-    if report.get("coordinator"):
-        print(f"  joint coordinator found: {report['coordinator']}")
-    rows = [["views", "kind", "P(s2/s1>2) ± se", "joint", "independent", "verdict"]]
-    rows += [_row(entry) for entry in report["pairs"]]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
-    reasons = {}
-    for entry in report["pairs"]:
-        for key in ("reason", "pairs_note", "fit_note"):
-            if entry.get(key):
-                reasons.setdefault(f"{entry['kind']} {','.join(map(str, entry['views']))}", []).append(entry[key])
-    for where, texts in reasons.items():
-        for text in texts:
-            print(f"  {where}: {text}")
-    for note in report.get("notes", []):
-        print(f"  note: {note}")
-    if report["pairs"]:
-        print(
-            "  joint: JC(β) closed form (β=0 where the pipeline is not joint); independent: Monte Carlo of "
-            "torchvision's sampler; verdict: the closer of the two, given enough readable pairs that under either "
-            "value the measurement's 3-standard-error interval stays on its side of their midpoint (min_pairs, "
-            "standard errors: --json)"
-        )
+    print("\n".join(report_lines(report)))
 
 
 def run(args: argparse.Namespace) -> int:
+    """Build the target, measure it and print the report; 0 whatever the verdict, 2 when it cannot be built."""
     from tqdm import tqdm
 
     from ..tools.verify import VerifyTargetError, resolve_target, verify
@@ -139,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
         report = verify(built, n=args.n, seed=args.seed, progress=progress, workers=args.workers)
     except VerifyTargetError as err:
         print(f"jointaug verify: error: {err}", file=sys.stderr)
+        for cause in _causes(err):  # e.g. mmengine's "Failed to import custom modules" hides "No module named 'mmcv'"
+            print(f"caused by: {type(cause).__name__}: {cause}", file=sys.stderr)
         if err.hint:
             print(f"hint: {err.hint}", file=sys.stderr)
         return 2
@@ -147,3 +116,16 @@ def run(args: argparse.Namespace) -> int:
     else:
         print_table(report)
     return 0
+
+
+def _causes(err: BaseException, limit: int = 5) -> list[BaseException]:
+    """The chain of exceptions behind ``err`` (``__cause__``, else ``__context__``), nearest first, each once."""
+    chain: list[BaseException] = []
+    seen = {id(err)}
+    current = err.__cause__ or err.__context__
+    while current is not None and id(current) not in seen and len(chain) < limit:
+        seen.add(id(current))
+        if str(current) not in str(err):  # the library's own message, already in ours, is not repeated
+            chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain

@@ -110,7 +110,7 @@ class DrawSummary:
         return np.concatenate(parts)
 
     @classmethod
-    def from_vector(cls, vector: Sequence[float], keys: Sequence[str]) -> DrawSummary:
+    def from_vector(cls, vector: Sequence[float] | np.ndarray, keys: Sequence[str]) -> DrawSummary:
         """Inverse of :meth:`to_vector` (e.g. after summing the vectors of all ranks)."""
         v = np.asarray(vector, np.float64)
         width = len(_STATS) + N_BINS

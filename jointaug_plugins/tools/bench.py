@@ -62,7 +62,9 @@ def interleaved_rounds(fns: list[Callable[[], Any]], rounds: int, bar: tqdm | No
 
 def _random_image(height: int, width: int, seed: int) -> Image.Image:
     rng = np.random.default_rng(seed)
-    low = Image.fromarray(rng.integers(0, 255, (8, 8, 3), dtype=np.uint8)).resize((width, height), Image.BILINEAR)
+    # The module constant every pillow >= 9.0 has (Resampling came in 9.1); pillow sets it at run time.
+    bilinear = Image.BILINEAR  # type: ignore[attr-defined]
+    low = Image.fromarray(rng.integers(0, 255, (8, 8, 3), dtype=np.uint8)).resize((width, height), bilinear)
     return low
 
 

@@ -31,8 +31,9 @@ from .simsiam import canvas_tensor, pair_similarities, train_simsiam
 
 DEFAULT_BETAS = (2.0, 1.0, 0.0, -1.0, -2.0)
 # Default: a few minutes on 2 CPU cores. LONG: the same measurement at a GPU's scale.
-DEFAULT = {"size": 32, "steps": 50, "batch_pairs": 32, "seeds": 3, "sdf_pairs": 512, "lr": 0.02}
-LONG = {"size": 64, "steps": 600, "batch_pairs": 256, "seeds": 5, "sdf_pairs": 4096, "lr": 0.05}
+# Mixed values (ints, and lr a float), read by key; Any keeps each key's own type at the use.
+DEFAULT: dict[str, Any] = {"size": 32, "steps": 50, "batch_pairs": 32, "seeds": 3, "sdf_pairs": 512, "lr": 0.02}
+LONG: dict[str, Any] = {"size": 64, "steps": 600, "batch_pairs": 256, "seeds": 5, "sdf_pairs": 4096, "lr": 0.05}
 CURVE_POINTS = 100  # loss curves in the JSON are averaged into at most this many points
 
 
@@ -135,8 +136,8 @@ def measure_difficulty(
     canvas = canvas_tensor(images, 3 * size, torch_device)
     conditions: list[tuple[str, float | None]] = [("independent", None)] + [(f"{b:g}", b) for b in betas]
     labels = [label for label, _ in conditions]
-    losses = {label: [] for label in labels}
-    sdf = {label: [] for label in labels}
+    losses: dict[str, list[list[float]]] = {label: [] for label in labels}
+    sdf: dict[str, list[float]] = {label: [] for label in labels}
     ratios: dict[str, list[np.ndarray]] = {label: [] for label in labels}
     loaded = load_encoder(encoder)[0].to(torch_device) if encoder is not None else None
     for seed in progress(range(seeds), desc="seeds"):
@@ -150,6 +151,8 @@ def measure_difficulty(
                 losses[label].append(curve)
                 if beta is None:
                     reference = backbone  # the seed's encoder trained with independent crops
+        if reference is None:  # conditions start with the independent one, whose training sets it
+            raise RuntimeError("measure_difficulty: no encoder for the SDF (neither loaded nor trained)")
         for label, beta in conditions:
             sims, drawn = pair_similarities(reference, canvas, beta, size, sdf_pairs, seed=1000 + seed)
             sdf[label].append(float(sims.mean()))
@@ -165,7 +168,7 @@ def measure_difficulty(
     result: dict[str, Any] = {"conditions": labels, "betas": betas}
     if loaded is None:
         half = steps // 2
-        second_half = {label: interval([np.mean(c[half:]) for c in losses[label]]) for label in labels}
+        second_half = {label: interval([float(np.mean(c[half:])) for c in losses[label]]) for label in labels}
         result["loss"] = {
             "curves": {label: _curve(np.asarray(losses[label])) for label in labels},
             "second_half": second_half,

@@ -39,13 +39,14 @@ def plot_difficulty(result: dict[str, Any], path: str | Path) -> Path:
 
     trained = "loss" in result
     fig, axes = plt.subplots(1, 3 if trained else 1, figsize=(14.5 if trained else 5.2, 4.0), squeeze=False)
-    axes = list(axes[0])
+    panels = list(axes[0])
     if trained:
-        curves = axes.pop(0)
+        curves = panels.pop(0)
         colors = plt.get_cmap("coolwarm_r")
         joint = [c for c in result["conditions"] if c != "independent"]
         for label in result["conditions"]:
             curve = result["loss"]["curves"][label]
+            color: str | tuple[float, float, float, float]
             if label == "independent":
                 color, name = "black", "independent crops"
             else:
@@ -57,11 +58,11 @@ def plot_difficulty(result: dict[str, Any], path: str | Path) -> Path:
         curves.legend(fontsize=8)
         curves.set_title("training loss (paper Fig. 5)", fontsize=10)
         _against_beta(
-            axes.pop(0), result, result["loss"]["second_half_minus_independent"],
+            panels.pop(0), result, result["loss"]["second_half_minus_independent"],
             "loss − independent (2nd half of training)", "loss against β (> 0: harder pairs)",
         )  # fmt: skip
     _against_beta(
-        axes.pop(0), result, result["sdf_minus_independent"],
+        panels.pop(0), result, result["sdf_minus_independent"],
         "SDF − independent (mean cosine of pairs)", "pair similarity, paper Fig. 4 (< 0: harder)",
     )  # fmt: skip
     settings = result["settings"]

@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._checks import check_int, check_range
+from .._checks import check_int, check_range, check_real
 from ..boxes import crop_boxes_batch
+from ..draw import CropDraw, slice_of
 from ..placement import Position
 from ..transforms import JointRandomResizedCrop, JointViews
 from .stats import STATS_IMAGE, save_figure
@@ -94,7 +95,8 @@ def draw_pair_boxes(
     out = []
     for start in range(0, n, _CHUNK):
         draw = views.draw_batch(min(_CHUNK, n - start), generator)
-        boxes = [crop_boxes_batch(draw.views[v].slices[0], height, width, crop.ratio)[0] for v in range(2)]
+        crops = [slice_of(draw.views[v].slices[0], CropDraw, "the distance sweep") for v in range(2)]
+        boxes = [crop_boxes_batch(c, height, width, crop.ratio)[0] for c in crops]
         out.append(torch.stack(boxes, dim=1))
         if step is not None:
             step()
@@ -162,8 +164,10 @@ def correlation_sweep(
     height, width = (check_int(s, "size", 1) for s in size)
     check_int(n, "n", 2)
     scale = check_range(scale, "scale", lower=0.0, upper=1.0, lower_open=True, allow_equal=False)
-    # + 0.0 turns -0.0 into 0.0, so "0" labels the independent condition whichever zero the user typed.
-    rhos = sorted({Position.parse({"correlation": r}).correlation + 0.0 for r in correlations})
+    # Checked as the position option checks ρ (check_real refuses None); + 0.0 turns -0.0 into 0.0, so "0" labels
+    # the independent condition whichever zero the user typed.
+    parsed = [Position.parse({"correlation": r}).correlation for r in correlations]
+    rhos = sorted({check_real(r, "a correlation") + 0.0 for r in parsed})
     if len(rhos) < 2:
         raise ValueError(f"correlations must hold at least two distinct values in [-1, 1], got {list(correlations)}")
     placed = Position.parse({"alpha": alpha, "box": box})  # the checks, naming alpha or box, before any draw

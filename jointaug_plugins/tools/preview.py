@@ -92,7 +92,8 @@ def render_preview(
     for i, image in enumerate(images):
         image = image.convert("RGB")
         for k, (label, row_beta) in enumerate(rows):
-            coordinator = JointViews([preview_view(aug, size)] * 2, **{"crop": None, aug: row_beta}, seed=seed + i)
+            kinds: dict[str, Any] = {"crop": None, aug: row_beta}  # the kind previewed, and no other
+            coordinator = JointViews([preview_view(aug, size)] * 2, **kinds, seed=seed + i)
             for j in range(pairs_per_image):
                 views, records = coordinator.apply(image, records=True)
                 ax = axes[i * len(rows) + k, j]
@@ -105,8 +106,6 @@ def render_preview(
                     ax.set_ylabel(label, fontsize=8)
     fig.suptitle(f"Positive pairs: independent draws (upper row) vs {_TITLES[aug]} (lower row)", fontsize=10)
     return save_figure(fig, path)
-
-
 
 
 _POSITION_EXAMPLE = "alpha=0.6,box=0.1:0.1:0.9:0.9,correlation=0.5 or a JSON dict"

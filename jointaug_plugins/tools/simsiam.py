@@ -46,7 +46,8 @@ def canvas_tensor(images: Sequence[Image.Image], canvas: int, device: str | torc
         image = image.convert("RGB")
         factor = canvas / min(image.size)
         width, height = max(canvas, round(image.width * factor)), max(canvas, round(image.height * factor))
-        image = image.resize((width, height), Image.BICUBIC, reducing_gap=None)
+        # The module constant every pillow >= 9.0 has (Resampling came in 9.1); pillow sets it at run time.
+        image = image.resize((width, height), Image.BICUBIC, reducing_gap=None)  # type: ignore[attr-defined]
         left, top = (width - canvas) // 2, (height - canvas) // 2
         array = np.asarray(image.crop((left, top, left + canvas, top + canvas)), dtype=np.uint8)
         out.append(torch.from_numpy(array.copy()).permute(2, 0, 1))

@@ -38,6 +38,8 @@ def _load_module(spec: str) -> Any:
             )
         name = f"_jointaug_verify_{abs(hash(str(path)))}"
         module_spec = importlib.util.spec_from_file_location(name, path)
+        if module_spec is None or module_spec.loader is None:  # not a file Python can import (no .py suffix)
+            raise VerifyTargetError(f"cannot import {path} as a module", "name a .py file, e.g. my_transforms.py:make")
         module = importlib.util.module_from_spec(module_spec)
         sys.modules[name] = module
         sys.path.insert(0, str(path.parent))

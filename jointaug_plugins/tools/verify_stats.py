@@ -43,18 +43,12 @@ from ..epoch import current_epoch, sync_epoch
 from ..indexed import sample_index
 from ..rng import GeneratorSource
 from ..sampling import independent_ratio_sf, joint_ratio_sf
+from ..schedule import BetaSchedule
 from ..spec import JointSpec
 from ..transforms.views import consecutive_pairs
 from ..walk import find_instances
-from .verify_probe import (
-    as_gray,
-    band_consistency,
-    band_profiles,
-    coordinate_image,
-    design_probe,
-    estimate_cycles,
-    profiles,
-)
+from .verify_measure import as_views, measure
+from .verify_probe import as_gray, coordinate_image, design_probe
 from .verify_target import VerifyTargetError
 from .verify_walk import CropRange
 
@@ -62,7 +56,6 @@ MC_PAIRS = 200_000
 MIN_N, MAX_N = 800, 5000
 Z_VERDICT = 3.0  # standard errors between a measurement and the midpoint of the two values (min_pairs)
 MIN_PAIRS_FLOOR = 30  # below this the normal approximation of the statistic is not trusted
-MIN_BAND_CONSISTENCY = 0.9  # views whose bands disagree more (verify_probe.band_consistency) are not read
 NOT_MEASURED = {
     "blur": "a blur shows only as the attenuation of the probe's two frequencies; sigmas below ~0.5 px change it by "
     "under 1 %, less than the crop's own resize does, and P(s2/s1 > 2) of sigmas hinges on those small values "
@@ -77,27 +70,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
-
-
-def as_views(output: Any) -> list[Any]:
-    """The list of views in what a multi-view transform returned: a list, tuple or batch tensor, an mm results
-    dict with ``inputs`` / ``img``, or a DINO recipe's dict (DINO, DINOv2, DINOv3 and their drop-ins): its
-    ``global_crops`` then its ``local_crops``, the order of the recipe's views (teacher and gram-teacher copies
-    are not views of their own)."""
-    if isinstance(output, dict):
-        for key in ("inputs", "img", "views"):
-            if key in output:
-                return as_views(output[key])
-        if "global_crops" in output:
-            return [*as_views(output["global_crops"]), *as_views(output.get("local_crops", []))]
-        raise ValueError(
-            f"the transform returned a dict without inputs/img/views/global_crops: keys {sorted(map(str, output))}"
-        )
-    if isinstance(output, torch.Tensor) and output.ndim == 4:
-        return list(output)
-    if isinstance(output, (list, tuple)):
-        return [v["img"] if isinstance(v, dict) else v for v in output]
-    raise ValueError(f"the transform returned a {type(output).__name__}, not a list of views")
 
 
 VERDICT_RULE = (
@@ -146,7 +118,7 @@ def _expected(crops: tuple[CropRange, CropRange], spec: JointSpec | None, crop_o
         "expected_independent_method": f"monte carlo, core sampler, {MC_PAIRS} pairs on the {side} px probe",
         "expected_independent_closed_form": independent_ratio_sf(2.0, lo, hi) if hi / lo > 2 else 0.0,
     }
-    if spec is not None and spec.scheduled:
+    if spec is not None and isinstance(spec.beta, BetaSchedule):
         extra["beta_schedule"] = spec.beta.to_dict()
     if first.scale != second.scale:
         extra["note"] = (
@@ -195,7 +167,7 @@ def _crop_entry(pair, areas, readable, expected, unread) -> dict[str, Any]:
     joint, independent, extra = expected
     ok = readable[:, i] & readable[:, j]
     count, total = int(ok.sum()), len(ok)
-    entry = {"views": [i, j], "kind": "crop", "measured": None, "stderr": None}
+    entry: dict[str, Any] = {"views": [i, j], "kind": "crop", "measured": None, "stderr": None}
     entry.update(expected_joint=joint, expected_independent=independent, verdict="not measured", pairs_read=count)
     entry.update(extra)
     needed = None if joint is None else min_pairs(joint, independent)
@@ -249,72 +221,6 @@ def _other_kinds(pair, layout, same_layout: bool) -> list[dict[str, Any]]:
     return entries
 
 
-class _Runs(torch.utils.data.Dataset):
-    """Run ``i`` of the views on the probe image -> ``(view count, [(x profile, y profile, x bands, y bands) of
-    each measured view])``."""
-
-    def __init__(self, views: Any, image: Any, n: int, measured: list[int]) -> None:
-        self.views, self.image, self.n, self.measured = views, image, n, measured
-
-    def __len__(self) -> int:
-        return self.n
-
-    def __getitem__(self, index: int) -> tuple[int, list[tuple[np.ndarray, np.ndarray]]]:
-        # Run i stands for dataset image i: views with reproducible=True key their draw on it.
-        with sample_index(index):
-            views = as_views(self.views(self.image))
-        return len(views), [(*profiles(views[v]), *band_profiles(views[v])) for v in self.measured]
-
-
-def _identity(item: Any) -> Any:
-    return item
-
-
-def _seed_worker(worker_id: int) -> None:
-    # torch seeds its own and Python's generator per worker; numpy's (mmcv's transforms draw from it) is not.
-    np.random.seed(torch.initial_seed() % 2**32)
-
-
-def _runs(dataset: _Runs, workers: int):
-    if workers <= 0 or "fork" not in torch.multiprocessing.get_all_start_methods():
-        return (dataset[i] for i in range(len(dataset)))
-    # fork: the target is inherited, never pickled (it may hold lambdas, temp files, registries).
-    return torch.utils.data.DataLoader(
-        dataset, batch_size=None, num_workers=workers, collate_fn=_identity, worker_init_fn=_seed_worker,
-        multiprocessing_context="fork",
-    )  # fmt: skip
-
-
-def _measure(target, design, n: int, n_views: int, measured: list[int], progress, workers: int):
-    """``(areas, readable, unread)``: crop areas read back from ``n`` runs of the views and whether each view was
-    read, each ``(n, n_views)``; per reason a view was not read, how many views of each index."""
-    signals: dict[tuple[int, int], list[np.ndarray]] = {(v, axis): [] for v in measured for axis in (0, 1)}
-    bands: dict[tuple[int, int], list[np.ndarray]] = {(v, axis): [] for v in measured for axis in (0, 1)}
-    iterator = _runs(_Runs(target.views, coordinate_image(design), n, measured), workers)
-    if progress is not None:
-        iterator = progress(iterator, total=n, desc="verify", unit="img", leave=False)
-    for count, views in iterator:
-        if count != n_views:
-            raise ValueError(f"the transform returned {count} views, earlier {n_views}")
-        for v, (x, y, x_bands, y_bands) in zip(measured, views):
-            for axis, (profile, band) in enumerate(((x, x_bands), (y, y_bands))):
-                signals[(v, axis)].append(np.asarray(profile))
-                bands[(v, axis)].append(np.asarray(band))
-    areas = np.ones((n, n_views))
-    fits = np.ones((n, n_views), dtype=bool)
-    agree = np.ones((n, n_views), dtype=bool)
-    for (v, axis), rows in signals.items():
-        k, r2 = estimate_cycles(np.stack(rows), design)
-        areas[:, v] *= k / design.cycles
-        fits[:, v] &= r2 >= 0.15 + 10.0 / len(rows[0])
-        agree[:, v] &= band_consistency(k, np.stack(bands[(v, axis)]), design) >= MIN_BAND_CONSISTENCY
-    unread = {
-        "showed no probe signal": (~fits).sum(axis=0),
-        "showed a rotated, sheared, shifted or partly erased probe": (fits & ~agree).sum(axis=0),
-    }
-    return areas, fits & agree, unread
-
-
 def _failed(err: Exception) -> Exception:
     return VerifyTargetError(
         f"the transform failed on the probe image: {type(err).__name__}: {err}",
@@ -327,8 +233,9 @@ def run(target, n: int | None = None, seed: int = 0, progress: Any = None, worke
     """Measure ``target`` (a :class:`~jointaug_plugins.tools.verify.VerifyTarget`) on ``n`` images (``None``: the
     default, >= 800), run in ``workers`` forked processes (0: in this one), and return the report:
     ``target, library, n, seed, workers, pairs`` (entries with ``views, kind, measured, stderr,
-    expected_joint, expected_independent, verdict``), ``views``, ``view_sizes``, ``coordinator``,
-    ``probe``, ``notes``, ``seconds``."""
+    expected_joint, expected_independent, verdict``; blur and colour entries for every pair whose views both hold
+    them, switched on or not), ``views``, ``view_sizes``, ``coordinator``, ``switched_on`` (the kinds drawn
+    jointly), ``probe``, ``notes``, ``seconds``."""
     start = time.perf_counter()
     restart_generators(target.transform if getattr(target, "transform", None) is not None else target.views)
     seed_everything(seed)
@@ -356,6 +263,8 @@ def run(target, n: int | None = None, seed: int = 0, progress: Any = None, worke
     report: dict[str, Any] = {"target": target.name, "library": target.library, "n": n, "seed": seed}
     report.update(workers=workers, views=len(first), view_sizes=[list(s) for s in shapes])
     report["coordinator"] = layout.coordinator
+    # What the config draws jointly: the text report lists only these kinds' rows besides the measured crops.
+    report["switched_on"] = sorted(kind for kind, spec in (layout.specs or {}).items() if spec is not None)
     if not pairs:
         notes.append(f"{len(first)} view(s) and no pair to check")
         return {**report, "pairs": [], "notes": notes, "seconds": time.perf_counter() - start}
@@ -377,7 +286,7 @@ def run(target, n: int | None = None, seed: int = 0, progress: Any = None, worke
     if n is None:
         n = report["n"] = _default_n([(e[0], e[1]) for e in expected.values()])
     try:
-        areas, readable, unread = _measure(target, design, n, len(first), measured, progress, workers)
+        areas, readable, unread = measure(target.views, design, n, len(first), measured, progress, workers)
     except Exception as err:
         raise _failed(err) from err
     entries = []

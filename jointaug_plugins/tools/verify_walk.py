@@ -149,7 +149,7 @@ def describe(transform: Any) -> Layout:
     kinds = [kinds_in(v) for v in views]
     notes = []
     if coordinator is not None:
-        pairs = [tuple(p) for p in coordinator.pairs]
+        pairs = [(i, j) for i, j in coordinator.pairs]
         specs = dict(coordinator.specs)
         layout = Layout(len(views), pairs, crops, kinds, specs, coordinator.crop_or_blur, type(coordinator).__name__)
         if coordinator.position is not None:

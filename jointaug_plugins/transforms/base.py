@@ -20,7 +20,7 @@ import torch
 from torchvision.transforms.v2 import Transform
 
 from .._checks import check_probability, check_range
-from ..draw import ScalarDraw, SliceDraw, active_view
+from ..draw import ScalarDraw, SliceDraw, active_view, slice_of
 from ..rng import GeneratorSource
 from ..sampling import Coupling, half_width, pair_from_uniforms, pairs_from_uniforms_batch
 from ..spec import JointSpec
@@ -74,7 +74,7 @@ class JointTransform(Transform):
 
     kind: ClassVar[str] = ""
     option_keys: ClassVar[tuple[str, ...]] = ()
-    pil_modes: ClassVar[tuple[str, ...] | None] = None
+    pil_modes: tuple[str, ...] | None = None  # per instance where it depends on the settings (JointGaussianBlur)
     single_uniforms: ClassVar[int] = 0
     pair_uniforms: ClassVar[int] = 0
 
@@ -240,7 +240,8 @@ class ScalarJointTransform(JointTransform):
             ScalarDraw(pair, joint, values[:, 1], u[:, 3] < other.p),
         )
 
-    def params_from_draw(self, draw: ScalarDraw, size: tuple[int, int]) -> dict[str, Any]:
+    def params_from_draw(self, draw: SliceDraw, size: tuple[int, int]) -> dict[str, Any]:
+        draw = slice_of(draw, ScalarDraw, type(self).__name__)
         return {self.param: draw.value, "apply": bool(draw.apply)}
 
     def pairing_key(self) -> tuple:

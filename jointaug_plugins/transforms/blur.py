@@ -45,17 +45,15 @@ class JointGaussianBlur(ScalarJointTransform):
         sigma: Sequence[float] | float = (0.1, 2.0),
         p: float = 1.0,
     ) -> None:
-        if isinstance(sigma, (int, float)) and not isinstance(sigma, bool):
+        if isinstance(sigma, bool):  # an int to Python, never a sigma: the same error check_range gives it
+            raise TypeError(f"sigma must be a (min, max) pair of numbers, got {sigma!r}")
+        if isinstance(sigma, (int, float)):
             sigma = (sigma, sigma)
         super().__init__(sigma, p)
         if self.value_range[0] <= 0:
             raise ValueError(f"sigma must be > 0, got {self.value_range}")
         self.kernel_size = self._check_kernel(kernel_size)
-        self._pil_modes = _PIL_BLUR_MODES if self.kernel_size is None else _PIL_KERNEL_BLUR_MODES
-
-    @property
-    def pil_modes(self):
-        return self._pil_modes
+        self.pil_modes = _PIL_BLUR_MODES if self.kernel_size is None else _PIL_KERNEL_BLUR_MODES
 
     @staticmethod
     def _check_kernel(kernel_size):

@@ -9,10 +9,10 @@ import torch
 from torchvision.transforms.v2 import functional as F
 
 from .._checks import check_range, check_real
-from ..draw import ColorDraw
-from ..sampling import half_width, pair_from_uniforms
+from ..draw import ColorDraw, Number, SliceDraw
+from ..sampling import Coupling, half_width, pair_from_uniforms
 from ..spec import JointSpec
-from .base import JointTransform
+from .base import JointTransform, slice_of
 
 FACTORS = ("brightness", "contrast", "saturation", "hue")
 _NEUTRAL = (1.0, 1.0, 1.0, 0.0)
@@ -63,7 +63,14 @@ _KERNELS = (_brightness, _contrast, _rgb_only(F.adjust_saturation, "saturation")
 
 def _order(u) -> tuple[int, int, int, int]:
     """A uniformly random order of the four operations from four uniforms (their ranks)."""
-    return tuple(sorted(range(4), key=lambda k: u[k]))
+    a, b, c, d = sorted(range(4), key=lambda k: u[k])
+    return a, b, c, d
+
+
+def _four(factors: Sequence[Number]) -> tuple[Number, Number, Number, Number]:
+    """``factors`` (one per entry of ``FACTORS``) as the 4-tuple a ``ColorDraw`` holds."""
+    a, b, c, d = factors
+    return a, b, c, d
 
 
 def _factor_range(value, name: str, center: float, bound: tuple[float, float]):
@@ -132,7 +139,7 @@ class JointColorJitter(JointTransform):
 
     def draw_single(self, u, pair=None) -> ColorDraw:
         factors = tuple(_NEUTRAL[k] if r is None else r[0] + u[k] * (r[1] - r[0]) for k, r in enumerate(self._ranges()))
-        return ColorDraw(pair, False, factors, _order(u[4:8]))
+        return ColorDraw(pair, False, _four(factors), _order(u[4:8]))
 
     def draw_pair(self, other, spec: JointSpec, u, pair=None) -> tuple[ColorDraw, ColorDraw]:
         joint = self._joint_factors(spec)
@@ -141,7 +148,7 @@ class JointColorJitter(JointTransform):
             if r is None:
                 a = b = _NEUTRAL[k]
             elif name in joint and r[0] < r[1]:
-                coupling = "difference" if name == "hue" else "ratio"
+                coupling: Coupling = "difference" if name == "hue" else "ratio"
                 a, b = pair_from_uniforms(u[2 * k], u[2 * k + 1], r[0], r[1], spec, coupling)
             else:
                 a = r[0] + u[2 * k] * (r[1] - r[0])
@@ -149,11 +156,12 @@ class JointColorJitter(JointTransform):
             first.append(a)
             second.append(b)
         return (
-            ColorDraw(pair, True, tuple(first), _order(u[8:12])),
-            ColorDraw(pair, True, tuple(second), _order(u[12:16])),
+            ColorDraw(pair, True, _four(first), _order(u[8:12])),
+            ColorDraw(pair, True, _four(second), _order(u[12:16])),
         )
 
-    def params_from_draw(self, draw: ColorDraw, size: tuple[int, int]) -> dict[str, Any]:
+    def params_from_draw(self, draw: SliceDraw, size: tuple[int, int]) -> dict[str, Any]:
+        draw = slice_of(draw, ColorDraw, type(self).__name__)
         factors = [None if r is None else float(f) for r, f in zip(self._ranges(), draw.factors)]
         return {"order": [int(i) for i in draw.order], "factors": factors}
 
@@ -164,7 +172,7 @@ class JointColorJitter(JointTransform):
         joint = self._joint_factors(spec)
         for factor, r in zip(FACTORS, self._ranges()):
             if r is not None and factor in joint and r[0] < r[1]:
-                coupling = "difference" if factor == "hue" else "ratio"
+                coupling: Coupling = "difference" if factor == "hue" else "ratio"
                 half_width(r[0], r[1], coupling, spec.margin, name=f"{name}: JointColorJitter {factor}")
 
     def transform(self, inpt: Any, params: dict[str, Any]) -> Any:

@@ -18,10 +18,10 @@ from ..boxes import (
     joint_crop_draws,
     joint_crop_draws_batch,
 )
-from ..draw import CropDraw
+from ..draw import CropDraw, SliceDraw
 from ..sampling import half_width
 from ..spec import JointSpec
-from .base import JointTransform
+from .base import JointTransform, slice_of
 
 _PIL_INTERPOLATION = {
     0: InterpolationMode.NEAREST,
@@ -107,8 +107,9 @@ class JointRandomResizedCrop(JointTransform):
     def draw_pair_batch(self, other, spec: JointSpec, u, pair=None) -> tuple[CropDraw, CropDraw]:
         return joint_crop_draws_batch(u, self.scale, self.ratio, spec, pair)
 
-    def params_from_draw(self, draw: CropDraw, size: tuple[int, int]) -> dict[str, Any]:
-        (top, left, height, width), area = crop_box(draw, size[0], size[1], self.ratio)
+    def params_from_draw(self, draw: SliceDraw, size: tuple[int, int]) -> dict[str, Any]:
+        crop = slice_of(draw, CropDraw, type(self).__name__)
+        (top, left, height, width), area = crop_box(crop, size[0], size[1], self.ratio)
         return {"top": top, "left": left, "height": height, "width": width, "area": area}
 
     def pairing_key(self) -> tuple:

@@ -8,9 +8,10 @@ from typing import Any
 from torchvision import transforms as T
 from torchvision.transforms import InterpolationMode
 
-from .._checks import check_int, check_range
-from ..options import multicrop_pairs
+from .._checks import argument_names, check_int, check_range, refuse_misnamed
+from ..options import multicrop_pairs, option_keys
 from .blur import JointGaussianBlur
+from .color import JointColorJitter
 from .crop import JointRandomResizedCrop
 from .views import JointViews
 
@@ -25,7 +26,8 @@ class JointMultiCrop(JointViews):
 
     Views come out as ``[global_1, global_2, local_1, ..., local_n]`` (tensors, ImageNet-normalised),
     each with DINO's recipe: random resized crop (bicubic), horizontal flip, colour jitter (0.4, 0.4,
-    0.2, 0.1) with p 0.8, grayscale p 0.2, Gaussian blur (PIL radius 0.1–2.0) with p 1.0 / 0.1 / 0.5
+    0.2, 0.1; joint with ``color=...``) with p 0.8, grayscale p 0.2, Gaussian blur (PIL radius 0.1–2.0)
+    with p 1.0 / 0.1 / 0.5
     for global 1 / global 2 / locals, and solarisation (p 0.2) on global 2. Locals pair as
     (1, 2), (3, 4) ...; an odd last local is drawn independently. ``self.multicrop`` is the mode in use.
 
@@ -51,6 +53,8 @@ class JointMultiCrop(JointViews):
         global_scale = check_range(global_scale, "global_scale", lower=0.0, upper=1.0, lower_open=True)
         local_scale = check_range(local_scale, "local_scale", lower=0.0, upper=1.0, lower_open=True)
         n_local = check_int(n_local, "n_local", 0)
+        # A misspelled argument of this class or of a drop-in built on it (local_crop_number): a TypeError.
+        refuse_misnamed(type(self).__name__, options, argument_names(type(self).__init__), option_keys())
         views = [
             self._view(global_size, global_scale, blur_p=1.0, solarize_p=0.0),
             self._view(global_size, global_scale, blur_p=0.1, solarize_p=0.2),
@@ -64,7 +68,8 @@ class JointMultiCrop(JointViews):
         ops = [
             JointRandomResizedCrop(size, scale=scale, interpolation=InterpolationMode.BICUBIC),
             T.RandomHorizontalFlip(p=0.5),
-            T.RandomApply([T.ColorJitter(brightness=0.4, contrast=0.4, saturation=0.2, hue=0.1)], p=0.8),
+            # The core's jitter (torchvision's arguments and draw), so color=... can pair it as on the drop-ins.
+            T.RandomApply([JointColorJitter(brightness=0.4, contrast=0.4, saturation=0.2, hue=0.1)], p=0.8),
             T.RandomGrayscale(p=0.2),
             JointGaussianBlur(sigma=(0.1, 2.0), p=blur_p),
         ]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ..spec import JointSpec
-from .base import JointTransform
+from ..walk import child_slots
+from .base import JointTransform, joint_source_of
 
 
 def consecutive_pairs(n_views: int) -> list[tuple[int, int]]:
@@ -41,6 +43,7 @@ def check_pairing(
     specs: Mapping[str, JointSpec | None],
     pairs: Sequence[tuple[int, int]],
     meant_to_pair: Sequence[int] = (),
+    probabilities: Sequence[Mapping[int, float]] | None = None,
 ) -> frozenset[str]:
     """Refuse a switched-on kind that would not couple every pair; returns the kinds the views hold.
 
@@ -50,16 +53,20 @@ def check_pairing(
         pairs: The paired views.
         meant_to_pair: The views the default pairs mean to pair (:meth:`JointOptions.meant_to_pair
             <jointaug_plugins.JointOptions.meant_to_pair>`): one of them in no pair is a warning.
+        probabilities: Per view, the probability that each of its joint transforms runs, by ``id``
+            (:func:`apply_probabilities`); ``None``: each transform's own ``p`` (1 where it has none).
 
     Raises:
         ValueError: a kind switched on that no view holds; paired views holding different numbers of it,
-            or with different settings (``pairing_key``); options that do not fit a transform's range.
+            or with different settings (``pairing_key``); options that do not fit a transform's range; a kind
+            that no pair applies with a probability > 0 in both views (in only some pairs: a warning naming them).
     """
     kinds_found = frozenset(t.kind for view in slots for t in view)
     for view in slots:
         for t in view:
-            if specs.get(t.kind) is not None:
-                t.check_spec(specs[t.kind], t.kind)
+            spec = specs.get(t.kind)
+            if spec is not None:
+                t.check_spec(spec, t.kind)
     switched_on = [kind for kind, spec in specs.items() if spec is not None]
     for kind in switched_on:
         if kind not in kinds_found:
@@ -82,6 +89,7 @@ def check_pairing(
                         f"({x.pairing_key()} vs {y.pairing_key()}); paired views need the same range to be "
                         f"drawn jointly. Give both views the same range, choose other pairs, or pass {kind}=None"
                     )
+        _check_applied(kind, slots, pairs, probabilities)
     paired = {v for pair in pairs for v in pair}
     unpaired = [i for i in meant_to_pair if i not in paired]
     if switched_on and unpaired:
@@ -92,3 +100,73 @@ def check_pairing(
             stacklevel=3,
         )
     return kinds_found
+
+
+def _own_probability(t: JointTransform) -> float:
+    """A joint transform's own apply probability (``JointGaussianBlur``'s ``p``); 1 where it has none."""
+    value = getattr(t, "p", 1.0)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 1.0
+
+
+def _wrapper_probability(obj: Any) -> float:
+    """The probability that a container runs its transforms: torchvision's ``RandomApply`` ``p``, mmcv's ``prob``;
+    1 for a container without one (``Compose``; ``RandomChoice``'s ``p`` is a list, not an apply probability)."""
+    for name in ("p", "prob"):
+        value = getattr(obj, name, None)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    return 1.0
+
+
+def apply_probabilities(view: Any) -> dict[int, float]:
+    """Per joint transform of one view's pipeline (by ``id``), the probability that it runs: its own ``p``
+    (``JointGaussianBlur``'s; 1 where it has none) times that of every container around it (``RandomApply(p=...)``,
+    mmcv's ``RandomApply(prob=...)``). lightly's recipes wrap the colour jitter in ``RandomApply(p=cj_prob)``."""
+    found: dict[int, float] = {}
+    seen: set[int] = set()
+    stack: list[tuple[Any, float]] = [(view, 1.0)]
+    while stack:
+        obj, outer = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        source = joint_source_of(obj)
+        if source is not None:
+            found[id(source)] = max(found.get(id(source), 0.0), outer * _own_probability(source))
+        children = child_slots(obj)
+        if children:
+            inner = outer * _wrapper_probability(obj)
+            stack.extend((child, inner) for child, _ in children)
+    return found
+
+
+def _check_applied(
+    kind: str,
+    slots: Sequence[Sequence[JointTransform]],
+    pairs: Sequence[tuple[int, int]],
+    probabilities: Sequence[Mapping[int, float]] | None,
+) -> None:
+    """Refuse ``kind`` where no pair applies it with a probability > 0 in both views (the joint draw would have
+    no effect, as where no view holds it); warn naming the pairs where only some do (solo-learn's rule)."""
+
+    def chances(view: int) -> list[float]:
+        found = probabilities[view] if probabilities is not None else {}
+        return [found.get(id(t), _own_probability(t)) for t in slots[view] if t.kind == kind]
+
+    if not pairs:
+        return
+    idle = [(a, b) for a, b in pairs if not any(x > 0 and y > 0 for x, y in zip(chances(a), chances(b)))]
+    if not idle:
+        return
+    if len(idle) == len(pairs):
+        per_view = {v: chances(v) for pair in pairs for v in pair}
+        raise ValueError(
+            f"{kind} is switched on but no joint pair applies a {kind} transform in both views (its apply "
+            f"probability per paired view: {per_view}), so it would have no effect; give the {kind} a "
+            f"probability > 0 (RandomApply p, the transform's own p), or pass {kind}=None"
+        )
+    warnings.warn(
+        f"{kind} has no effect on pair(s) {idle}: one of their views applies its {kind} with probability 0",
+        UserWarning,
+        stacklevel=4,
+    )

@@ -91,7 +91,7 @@ def _select(keep: torch.Tensor, a: Any, b: Any) -> Any:
         return torch.where(mask, a, b)
     if isinstance(a, tuple):
         return tuple(_select(keep, x, y) for x, y in zip(a, b))
-    if dataclasses.is_dataclass(a):
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):  # a slice instance, never its class
         return dataclasses.replace(a, **{f.name: _select(keep, getattr(a, f.name), getattr(b, f.name))
                                          for f in dataclasses.fields(a)})  # fmt: skip
     return a
@@ -195,11 +195,11 @@ class DrawPlan:
 
                 self.box_table = box_table()
 
-    def _place(self, slices: list[list[Any]], batched: bool, index: Any) -> None:
+    def _place(self, position: Position, slices: list[list[Any]], batched: bool, index: Any) -> None:
         """Apply the position option to every crop slice (in place): the distance knob's copula on paired views'
         placement uniforms, then the Beta quantile and the box (fixed, whole image, or the image's semantic box).
         Plain numpy on both paths, so a batched draw equals the scalar draws."""
-        position, crops = self.position, self._crops
+        crops = self._crops
         drawn = [slices[v][s] for v, s in crops]
         if not all(isinstance(d, CropDraw) for d in drawn):
             kinds = sorted({type(d).__name__ for d in drawn if not isinstance(d, CropDraw)})
@@ -228,7 +228,7 @@ class DrawPlan:
             u = torch.stack([torch.stack((d.top, d.left), -1) for d in drawn], 1).numpy()
         else:
             u = np.array([(d.top, d.left) for d in drawn], dtype=np.float64)
-        if position.coupled:
+        if position.coupled and position.correlation is not None:
             u = u.copy()
             for a, b in self._crop_pairs:
                 u[..., b, :] = couple_placements(u[..., a, :], u[..., b, :], position.correlation)
@@ -252,11 +252,12 @@ class DrawPlan:
         tensor (a batch), with the β of each schedule at ``epoch``; ``index`` is recorded in the draw."""
         batched = isinstance(u, torch.Tensor)
         _, specs, betas = self._resolve(epoch)
-        if (u.shape[-1] if batched else len(u)) != self.n_uniforms:
-            raise ValueError(f"expected {self.n_uniforms} uniforms per image, got {u.shape if batched else len(u)}")
+        size = u.shape if isinstance(u, torch.Tensor) else (len(u),)
+        if size[-1] != self.n_uniforms:
+            raise ValueError(f"expected {self.n_uniforms} uniforms per image, got {size if batched else size[0]}")
 
         def part(start: int, width: int) -> Any:
-            return u[:, start : start + width] if batched else u[start : start + width]
+            return u[:, start : start + width] if isinstance(u, torch.Tensor) else u[start : start + width]
 
         def draw_pair(x: JointTransform, *args: Any) -> tuple[SliceDraw, SliceDraw]:
             return x.draw_pair_batch(*args) if batched else x.draw_pair(*args)
@@ -264,10 +265,11 @@ class DrawPlan:
         def draw_single(x: JointTransform, *args: Any) -> SliceDraw:
             return x.draw_single_batch(*args) if batched else x.draw_single(*args)
 
-        slices: list[list[SliceDraw | None]] = [[None] * len(view) for view in self.slots]
-        # Per pair, whether the crop-or-blur coin left the crop joint (else the blur).
+        # Per view, its slots' slices (SliceDraw; None until the slot's entry draws: the entries cover every slot).
+        slices: list[list[Any]] = [[None] * len(view) for view in self.slots]
+        # Per pair, whether the crop-or-blur coin left the crop joint (else the blur): a bool tensor, or a list.
         threshold = 0.0 if self.crop_or_blur is None else self.crop_or_blur
-        crop_joint = part(0, len(self.pairs) if self.crop_or_blur is not None else 0)
+        crop_joint: Any = part(0, len(self.pairs) if self.crop_or_blur is not None else 0)
         crop_joint = crop_joint < threshold if batched else [c < threshold for c in crop_joint]
         for e in self._pair_entries:
             x, y = self.slots[e.first[0]][e.first[1]], self.slots[e.second[0]][e.second[1]]
@@ -286,11 +288,11 @@ class DrawPlan:
                 )
                 pair = tuple(_select(keep, j, s) for j, s in zip(pair, single)) if batched else single
             slices[e.first[0]][e.first[1]], slices[e.second[0]][e.second[1]] = pair
-        for e in self._single_entries:
-            t = self.slots[e.view][e.slot]
-            slices[e.view][e.slot] = draw_single(t, part(e.offset, t.single_uniforms), e.pair)
+        for one in self._single_entries:
+            t = self.slots[one.view][one.slot]
+            slices[one.view][one.slot] = draw_single(t, part(one.offset, t.single_uniforms), one.pair)
         if self.position is not None and self._crops:
-            self._place(slices, batched, index)
+            self._place(self.position, slices, batched, index)
         seeds = [_seed(part(self._seed_offset + 2 * v, 2), batched) for v in range(len(self.slots))]
         joint_kind = crop_joint if batched else tuple("crop" if c else "blur" for c in crop_joint)
         views = tuple(ViewDraw(tuple(view), seed) for view, seed in zip(slices, seeds))

@@ -17,7 +17,7 @@ from ..options import JointOptions
 from ..rng import GeneratorSource, check_sample_key, forked_global_rngs, sample_uniforms
 from ..walk import iter_transforms
 from .base import JointTransform, joint_source_of, uniforms
-from .pairing import check_pairing, check_pairs, consecutive_pairs
+from .pairing import apply_probabilities, check_pairing, check_pairs, consecutive_pairs
 from .plan import DrawPlan, generators_of
 
 __all__ = ["JointViews", "consecutive_pairs", "joint_transforms_in"]
@@ -99,7 +99,8 @@ class JointViews:
         self.draw_sink: Callable[[list[DrawRecord]], None] | None = None
         # The one place that checks a pair's settings, when built, for every adapter.
         meant = self.options.meant_to_pair(self.layout)
-        self.kinds_found = check_pairing(self.slots, self.specs, self.pairs, meant_to_pair=meant)
+        chances = [apply_probabilities(v) for v in self.view_transforms]
+        self.kinds_found = check_pairing(self.slots, self.specs, self.pairs, meant, chances)
         self.position = self.options.position
         self.plan = DrawPlan(self.slots, self.pairs, self.specs, self.crop_or_blur, self.position)
         # Semantic boxes: this process's box table (shared with the DataLoader workers like the epoch), else None.
@@ -253,16 +254,17 @@ class JointViews:
                 f"draw does not fit these views: it has {shape} slices per view, the views hold "
                 f"{list(self._slot_counts)} joint transforms"
             )
-        if isinstance(draw.joint_kind, torch.Tensor):
+        # A batched draw has tensor seeds (and a tensor joint_kind where a crop_or_blur policy is set).
+        if isinstance(draw.joint_kind, torch.Tensor) or any(isinstance(v.seed, torch.Tensor) for v in draw.views):
             raise ValueError("apply takes the draw of one image; split a batched draw with jointaug_plugins.unbatch()")
         views: list[Any] = []
         records: list[DrawRecord] = []
         kept = records if keep_records else None
-        seeds = [v.seed for v in draw.views]
+        seeds = [v.seed for v in draw.views if v.seed is not None and not isinstance(v.seed, torch.Tensor)]
         generators, forked = self._view_generators, self._forked_generators
         # Each view runs with those seeded by its seed, forked once per image and then restored; a draw made by hand
         # without seeds runs on them as they stand.
-        fork = forked_global_rngs(forked) if forked and None not in seeds else None
+        fork = forked_global_rngs(forked) if forked and len(seeds) == len(draw.views) else None
         with fork or contextlib.nullcontext():
             for i, view in enumerate(self.view_transforms):
                 if fork is not None and generators[i]:
