@@ -17,12 +17,12 @@ import torch
 from lightly.transforms import DINOTransform, SimCLRViewTransform
 from lightly.transforms.utils import IMAGENET_NORMALIZE
 
+from ..._checks import refuse_misnamed
 from ...jointify import jointify
-from ...options import JointOptions
+from ...options import JointOptions, option_keys
 from ...transforms.views import JointViews
 from .multiview import JointMultiViewTransform
 from .names import is_lightly_multiview
-from .recipes import refuse_misnamed
 
 __all__ = ["JointCollateFunction", "JointDINOCollateFunction", "JointMoCoCollateFunction", "JointSimCLRCollateFunction"]
 
@@ -94,7 +94,7 @@ _VIEW_ARGS = (
 def _lightly_arguments(owner: Any, options: Mapping[str, Any]) -> None:
     """Refuse a key of ``options`` meant for one of the drop-in ``owner``'s lightly 1.5 arguments."""
     names = [n for n, p in inspect.signature(type(owner)).parameters.items() if p.kind != p.VAR_KEYWORD]
-    refuse_misnamed(type(owner).__name__, options, names)
+    refuse_misnamed(type(owner).__name__, options, names, option_keys())
 
 
 def _simclr_view(owner: Any, arguments: dict[str, Any], jitter: tuple[float, float, float, float]) -> Any:

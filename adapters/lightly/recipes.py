@@ -8,7 +8,6 @@ lightly's, read from the installed lightly, followed by the keyword-only joint o
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -22,6 +21,7 @@ from lightly.transforms import (
     VICRegTransform,
 )
 
+from ..._checks import refuse_misnamed
 from ...options import DEFAULTS, JointOptions, option_keys
 from .multiview import JointMultiViewTransform
 
@@ -42,23 +42,6 @@ JOINT_PARAMETERS = (
     *(inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, default=value) for key, value in DEFAULTS.items()),
     inspect.Parameter("options", inspect.Parameter.VAR_KEYWORD),
 )
-
-
-def _closeness(key: str, names: Any) -> float:
-    return max((difflib.SequenceMatcher(None, key, name).ratio() for name in names), default=0.0)
-
-
-def refuse_misnamed(owner: str, keys: Any, names: Any) -> None:
-    """A key meant for one of lightly's arguments ``names`` (closer to one of them than to any joint option)
-    is refused as Python refuses an unexpected keyword; every other unknown key is left to
-    :meth:`JointOptions.parse`, whose message is the one of every entry point."""
-    valid = option_keys()
-    for key in keys:
-        if key in valid:
-            continue
-        close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.6)
-        if close and _closeness(key, names) > _closeness(key, valid):
-            raise TypeError(f"{owner}: got an unexpected keyword argument {key!r} (did you mean {close[0]!r}?)")
 
 
 class JointRecipe(JointMultiViewTransform):
@@ -92,7 +75,7 @@ class JointRecipe(JointMultiViewTransform):
                 raise TypeError(f"{type(self).__name__}: {err}") from None
             joint = {k: v for k, v in bound.arguments.items() if k not in names and k != "options"}
             joint.update(bound.arguments.get("options", {}))
-            refuse_misnamed(type(self).__name__, joint, names)
+            refuse_misnamed(type(self).__name__, joint, names, option_keys())
             parsed = JointOptions.parse(joint)
             self._joint(self.recipe(**{n: bound.arguments[n] for n in names if n in bound.arguments}), parsed)
 

@@ -86,7 +86,7 @@ def render_preview(
     fig, axes = plt.subplots(
         len(images) * len(rows),
         pairs_per_image,
-        figsize=(2.6 * pairs_per_image, 1.55 * len(images) * len(rows)),
+        figsize=(2.6 * pairs_per_image, 1.8 * len(images) * len(rows)),
         squeeze=False,
     )
     for i, image in enumerate(images):
