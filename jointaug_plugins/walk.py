@@ -82,15 +82,21 @@ def child_slots(obj: Any) -> list[tuple[Any, Setter]]:
 
 def iter_transforms(obj: Any) -> Iterator[Any]:
     """``obj`` and every transform inside it, depth first, each object once."""
+    for item, _ in iter_transforms_within(obj):
+        yield item
+
+
+def iter_transforms_within(obj: Any) -> Iterator[tuple[Any, tuple[Any, ...]]]:
+    """As :func:`iter_transforms`, each transform with the containers around it, outermost first."""
     seen: set[int] = set()
-    stack = [obj]
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(obj, ())]
     while stack:
-        item = stack.pop()
+        item, outer = stack.pop()
         if id(item) in seen:
             continue
         seen.add(id(item))
-        yield item
-        stack.extend(reversed([child for child, _ in child_slots(item)]))
+        yield item, outer
+        stack.extend(reversed([(child, (*outer, item)) for child, _ in child_slots(item)]))
 
 
 def replace_transforms(obj: Any, replace: Callable[[Any], Any]) -> Any:

@@ -21,14 +21,14 @@ batch with a batch views module and then converts channels and normalises as the
 ``jointaug_plugins.adapters.kornia`` (e.g. ``'SimCLRBatchViews'``), a class of ``jointaug_plugins``
 (``'JointResizedCropBatch'``) or a dotted import path; the other keys are its arguments (the joint options
 among them). Importing this module registers the class into the ``MODELS`` registry of each installed mm
-library, applies the upstream fixes of :mod:`.upstream_fixes` and wraps mmengine's ``Runner`` so a train
+library, applies the upstream fixes of :mod:`.upstream_fixes` and adds a stage to the one wrapper of mmengine's
+``Runner`` (:mod:`.runner`) so a train
 pipeline that still makes views (``MultiView`` / ``JointMultiView``) next to this preprocessor stops the build:
 the images would be augmented twice.
 """
 
 from __future__ import annotations
 
-import functools
 import importlib
 import importlib.util
 import inspect
@@ -38,6 +38,7 @@ from typing import Any
 import torch
 
 from ..lightning_batch import joint_options_of
+from .runner import add_stage
 
 __all__ = ["NAME", "REGISTERED", "build_views", "check_runner_args", "register"]
 
@@ -253,23 +254,9 @@ def check_runner_args(model: Any, train_dataloader: Any) -> None:
         )
 
 
-def _install_runner_check() -> None:
-    """Wrap ``mmengine.runner.Runner.__init__`` with :func:`check_runner_args` (idempotent)."""
-    from mmengine.runner import Runner
-
-    original = Runner.__init__
-    if getattr(original, "_jointaug_views_check", False):
-        return
-    signature = inspect.signature(original)
-
-    @functools.wraps(original)
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        bound = signature.bind(self, *args, **kwargs)
-        check_runner_args(bound.arguments.get("model"), bound.arguments.get("train_dataloader"))
-        original(self, *args, **kwargs)
-
-    __init__._jointaug_views_check = True
-    Runner.__init__ = __init__
+def _preprocessor_stage(bound: inspect.BoundArguments) -> None:
+    """The data preprocessor route's stage of ``Runner.__init__`` (:mod:`.runner`): :func:`check_runner_args`."""
+    check_runner_args(bound.arguments.get("model"), bound.arguments.get("train_dataloader"))
 
 
 def register(library: str) -> type:
@@ -284,7 +271,7 @@ def register(library: str) -> type:
         cls = _make(library)
         importlib.import_module(f"{library}.registry").MODELS.register_module(name=NAME, module=cls, force=True)
         REGISTERED[library] = cls
-    _install_runner_check()
+    add_stage("preprocessor_check", _preprocessor_stage)
     return REGISTERED[library]
 
 

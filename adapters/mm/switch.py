@@ -1,6 +1,7 @@
 """The Runner switch: one line, ``custom_imports = dict(imports=['jointaug_plugins.adapters.mmselfsup'], ...)``.
 
-Importing an mm adapter wraps ``mmengine.runner.Runner.__init__``. For every Runner built with a train
+Importing an mm adapter adds the switch's stage to the one wrapper of ``mmengine.runner.Runner.__init__``
+(:mod:`.runner`). For every Runner built with a train
 dataloader config, :func:`apply_switch` (the one path, which ``jointaug verify`` runs too) finds the train
 pipeline's ``MultiView`` (through any dataset wrappers) and builds ``JointMultiView`` in its place, once, with
 the options parsed once from the optional ``jointaug`` key (absent: the package's default, JointCrop(0);
@@ -20,11 +21,9 @@ joint views the epoch and logs what is joint when training starts.
 from __future__ import annotations
 
 import copy
-import functools
 import importlib
 import inspect
-import sys
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +32,7 @@ from ...options import JointOptions
 from ...transforms.views import JointViews
 from ...walk import find_instances
 from .imports import adapter_line, config_adapters, dropped_base_imports
+from .runner import add_stage
 
 SWITCH_KEY = "jointaug"
 LIBRARIES = ("mmselfsup", "mmpretrain")
@@ -247,48 +247,40 @@ def _with_epoch_hook(hooks: Any, announce: str | None) -> list:
     return [*hooks, JointEpochHook(announce=announce)]
 
 
-def install_runner_switch() -> None:
-    """Wrap ``mmengine.runner.Runner.__init__`` so every Runner applies and checks the switch (idempotent)."""
-    from mmengine.runner import Runner
+def _switch_stage(bound: inspect.BoundArguments) -> Callable[[Any], None]:
+    """The switch's stage of ``Runner.__init__`` (:mod:`.runner`): apply and check the switch on the train
+    dataloader config, add the epoch hook (and the semantic box hook where views use it); after the build, log
+    the switch's warnings and publish epoch 0."""
+    loader, cfg = bound.arguments.get("train_dataloader"), bound.arguments.get("cfg")
+    switched = None
+    if isinstance(loader, Mapping):
+        scope = bound.arguments.get("default_scope", None)
+        switched = apply_switch(loader, cfg, scope=scope, process_adapters=list(REGISTERED))
+        bound.arguments["train_dataloader"] = switched.loader
+        if cfg is not None and switched.views:
+            cfg = copy.deepcopy(cfg)
+            cfg["train_dataloader"] = switched.config_loader  # the config dumped into work_dir says what trains
+            bound.arguments["cfg"] = cfg
+    # Registered with the config's hooks, so mmengine's hook table lists it; β schedules and reproducible
+    # draws follow the runner's epoch (inert where no joint view uses it).
+    announce = switched.announcement() if switched is not None else None
+    hooks = _with_epoch_hook(bound.arguments.get("custom_hooks"), announce)
+    # Semantic boxes (position boxes="semantic"): the hook that updates them, only where views use them.
+    from .semantic_hook import with_semantic_hook
 
-    original = Runner.__init__
-    if getattr(original, "_jointaug_switch", False):
-        return
-    signature = inspect.signature(original)
+    bound.arguments["custom_hooks"] = with_semantic_hook(hooks, switched.views if switched is not None else [])
 
-    @functools.wraps(original)
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        bound = signature.bind(self, *args, **kwargs)
-        loader, cfg = bound.arguments.get("train_dataloader"), bound.arguments.get("cfg")
-        # The data preprocessor route's refusal first, whichever of the two Runner wrappers is outermost (that
-        # depends on import order), as jointaug verify checks it first.
-        preprocessor = sys.modules.get(f"{__package__}.preprocessor")
-        if preprocessor is not None:
-            preprocessor.check_runner_args(bound.arguments.get("model"), loader)
-        switched = None
-        if isinstance(loader, Mapping):
-            scope = bound.arguments.get("default_scope", None)
-            switched = apply_switch(loader, cfg, scope=scope, process_adapters=list(REGISTERED))
-            bound.arguments["train_dataloader"] = switched.loader
-            if cfg is not None and switched.views:
-                cfg = copy.deepcopy(cfg)
-                cfg["train_dataloader"] = switched.config_loader  # the config dumped into work_dir says what trains
-                bound.arguments["cfg"] = cfg
-        # Registered with the config's hooks, so mmengine's hook table lists it; β schedules and reproducible
-        # draws follow the runner's epoch (inert where no joint view uses it).
-        announce = switched.announcement() if switched is not None else None
-        hooks = _with_epoch_hook(bound.arguments.get("custom_hooks"), announce)
-        # Semantic boxes (position boxes="semantic"): the hook that updates them, only where views use them.
-        from .semantic_hook import with_semantic_hook
-
-        bound.arguments["custom_hooks"] = with_semantic_hook(hooks, switched.views if switched is not None else [])
-        original(*bound.args, **bound.kwargs)
+    def finish(runner: Any) -> None:
         for message in switched.warnings if switched is not None else ():
-            self.logger.warning(message)
+            runner.logger.warning(message)
         sync_epoch(0)  # before an iteration-based loop starts its DataLoader workers; hooks set the real epoch
 
-    __init__._jointaug_switch = True
-    Runner.__init__ = __init__
+    return finish
+
+
+def install_runner_switch() -> None:
+    """Make every Runner apply and check the switch (idempotent; one wrapper for all routes, :mod:`.runner`)."""
+    add_stage("switch", _switch_stage)
 
 
 def register(library: str) -> type:

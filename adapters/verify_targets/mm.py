@@ -17,7 +17,6 @@ import importlib
 import importlib.util
 import os
 import re
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -68,13 +67,16 @@ def _library(cfg: Any) -> str:
 
 
 def _check_preprocessor(cfg: Any) -> None:
-    """The Runner's check of the data preprocessor route: where the config imported
-    ``jointaug_plugins.adapters.mm.preprocessor`` (its ``custom_imports``), the wrapped ``Runner.__init__`` refuses
-    a ``JointViewsDataPreprocessor`` model beside a pipeline that still makes views (``MultiView``), so verify
-    must refuse it too, with the same error. Without that import the Runner has no such check."""
-    module = sys.modules.get("jointaug_plugins.adapters.mm.preprocessor")
-    if module is not None:
-        module.check_runner_args(cfg.get("model"), cfg.get("train_dataloader"))
+    """The Runner's check of the data preprocessor route, under the same condition: where that route registered
+    its stage of ``Runner.__init__`` (the config imported ``jointaug_plugins.adapters.mm.preprocessor``), a
+    ``JointViewsDataPreprocessor`` model beside a pipeline that still makes views (``MultiView``) is refused,
+    first, with the same error."""
+    from ..mm.runner import has_stage
+
+    if has_stage("preprocessor_check"):
+        from ..mm.preprocessor import check_runner_args
+
+        check_runner_args(cfg.get("model"), cfg.get("train_dataloader"))
 
 
 def build_pipeline(cfg: Any) -> tuple[Any, str, list[str]]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..spec import JointSpec
-from ..walk import child_slots
+from ..walk import iter_transforms_within
 from .base import JointTransform, joint_source_of
 
 
@@ -123,20 +124,11 @@ def apply_probabilities(view: Any) -> dict[int, float]:
     (``JointGaussianBlur``'s; 1 where it has none) times that of every container around it (``RandomApply(p=...)``,
     mmcv's ``RandomApply(prob=...)``). lightly's recipes wrap the colour jitter in ``RandomApply(p=cj_prob)``."""
     found: dict[int, float] = {}
-    seen: set[int] = set()
-    stack: list[tuple[Any, float]] = [(view, 1.0)]
-    while stack:
-        obj, outer = stack.pop()
-        if id(obj) in seen:
-            continue
-        seen.add(id(obj))
+    for obj, outer in iter_transforms_within(view):
         source = joint_source_of(obj)
         if source is not None:
-            found[id(source)] = max(found.get(id(source), 0.0), outer * _own_probability(source))
-        children = child_slots(obj)
-        if children:
-            inner = outer * _wrapper_probability(obj)
-            stack.extend((child, inner) for child, _ in children)
+            chance = math.prod(_wrapper_probability(container) for container in outer) * _own_probability(source)
+            found[id(source)] = max(found.get(id(source), 0.0), chance)
     return found
 
 
